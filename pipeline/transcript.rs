@@ -1,0 +1,74 @@
+//! The types every stage after transcription shares: words, segments, speaker turns and
+//! the finished transcript. Times are seconds from the start of the recording (f64), so
+//! writers, alignment and statistics never convert units.
+
+use serde::{Deserialize, Serialize};
+
+/// Index of a speaker cluster; its display name lives in [`Transcript::speakers`].
+pub type SpeakerId = usize;
+
+/// One recognised word with its own time span (from whisper token timestamps or DTW).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Word {
+    /// The word as whisper wrote it, leading space trimmed.
+    pub word: String,
+    pub start: f64,
+    pub end: f64,
+    /// Mean token probability of the word, 0..1.
+    pub probability: f32,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub speaker: Option<SpeakerId>,
+}
+
+/// A run of text as whisper segmented it (or as the aligner split it at a turn change).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    pub start: f64,
+    pub end: f64,
+    pub text: String,
+    pub words: Vec<Word>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub speaker: Option<SpeakerId>,
+    /// Whisper's quality scores, kept so later stages can drop hallucinations.
+    #[serde(skip)]
+    pub avg_logprob: f32,
+    #[serde(skip)]
+    pub no_speech_prob: f32,
+}
+
+/// A stretch of time in which one speaker talks (diarization output, RTTM line).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SpeakerTurn {
+    pub start: f64,
+    pub end: f64,
+    pub speaker: SpeakerId,
+}
+
+/// Everything known about one recording once the pipeline has run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Transcript {
+    /// Language code whisper used or detected ("en", "de", ...).
+    pub language: String,
+    /// Length of the decoded audio in seconds.
+    pub duration: f64,
+    pub segments: Vec<Segment>,
+    /// Display names indexed by [`SpeakerId`]; empty when diarization did not run.
+    pub speakers: Vec<String>,
+    /// Speaker turns, sorted by start; may overlap when two people talk at once.
+    pub turns: Vec<SpeakerTurn>,
+}
+
+impl Transcript {
+    /// Display name of a speaker, `SPEAKER_00` style when no name was given.
+    pub fn speaker_name(&self, id: SpeakerId) -> String {
+        self.speakers
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| default_speaker_label(id))
+    }
+}
+
+/// `SPEAKER_00`, `SPEAKER_01`, ... as pyannote and WhisperX name clusters.
+pub fn default_speaker_label(id: SpeakerId) -> String {
+    format!("SPEAKER_{id:02}")
+}
