@@ -2,4 +2,18 @@
 //! statistics out. See `pipeline.rs` for how the stages are wired together; every
 //! other module is a plain stage testable on one thread.
 
+pub mod build_info;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod models;
+pub mod pipeline;
+pub mod progress;
+pub mod report;
+pub mod resample;
+pub mod segment;
+pub mod source;
+pub mod timefmt;
+pub mod transcribe;
 pub mod transcript;
+pub mod vad;

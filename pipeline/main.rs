@@ -1,3 +1,49 @@
-fn main() {
-    println!("spacescribe");
+//! Entry point: parse flags, run the command, print one clear error line, exit non-zero
+//! on failure (1: some inputs failed or bad usage, 130: interrupted).
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use clap::Parser;
+use spacescribe::cli::{Cli, Command};
+use spacescribe::commands;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // whisper.cpp and ggml log to stderr by default; route them to nowhere.
+    whisper_rs::install_logging_hooks();
+
+    let interrupt = Arc::new(AtomicBool::new(false));
+    {
+        let interrupt = Arc::clone(&interrupt);
+        // First Ctrl-C: stop reading, finish what is in flight, write the outputs.
+        // Second Ctrl-C: leave at once (outputs are written atomically, so no file is
+        // ever half-written).
+        let _ = ctrlc::set_handler(move || {
+            if interrupt.swap(true, Ordering::SeqCst) {
+                eprintln!("\ninterrupted again: exiting now");
+                std::process::exit(130);
+            }
+            eprintln!("\ninterrupted: finishing the current chunks and writing outputs (Ctrl-C again to quit now)");
+        });
+    }
+
+    let result = match &cli.command {
+        Command::Transcribe(args) => commands::transcribe::run(args, &interrupt),
+        Command::Models { action } => commands::models::run(action),
+    };
+    match result {
+        Ok(0) if !interrupt.load(Ordering::SeqCst) => ExitCode::SUCCESS,
+        Ok(_) if interrupt.load(Ordering::SeqCst) => ExitCode::from(130),
+        Ok(_) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(if interrupt.load(Ordering::SeqCst) {
+                130
+            } else {
+                1
+            })
+        }
+    }
 }

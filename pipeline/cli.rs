@@ -1,0 +1,86 @@
+//! Command-line flags, and nothing else: `config.rs` turns them into checked settings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "spacescribe",
+    version = crate::build_info::VERSION_LINE,
+    about = "Speaker-labelled, timestamped transcripts of long conversations, and who dominated them"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Transcribe one or more recordings (wav, mp3, m4a/mp4, aac, flac, ogg, ...).
+    Transcribe(TranscribeArgs),
+    /// Show or manage the installed models.
+    Models {
+        #[command(subcommand)]
+        action: ModelsAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModelsAction {
+    /// List the models spacescribe can use and where they are.
+    List,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TranscribeArgs {
+    /// Audio files to transcribe.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
+
+    /// Directory for the output files (named after each input's stem).
+    #[arg(long, short, default_value = ".")]
+    pub out: PathBuf,
+
+    /// Output formats, comma separated: txt,srt,vtt,json,rttm,stats.json,stats.csv,html or all.
+    #[arg(long, default_value = "all")]
+    pub formats: String,
+
+    /// Do not print the progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Flags shared by `transcribe` and `live`.
+#[derive(Args, Debug, Clone)]
+pub struct EngineArgs {
+    /// Whisper model: a name (tiny.en, base, ...) or the path of a ggml .bin file.
+    #[arg(long, short, default_value = crate::models::DEFAULT_WHISPER_MODEL)]
+    pub model: String,
+
+    /// Spoken language: auto, en, de, fr, ... (auto detects it).
+    #[arg(long, short, default_value = "auto")]
+    pub language: String,
+
+    /// Total CPU threads to use (default: all cores).
+    #[arg(long, short)]
+    pub threads: Option<usize>,
+
+    /// Beam width; 1 means greedy decoding.
+    #[arg(long, default_value_t = 1)]
+    pub beam_size: usize,
+
+    /// Use a GPU: auto (when built with CUDA and a device exists), on, off.
+    #[arg(long, value_enum, default_value_t = GpuFlag::Auto)]
+    pub gpu: GpuFlag,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GpuFlag {
+    Auto,
+    On,
+    Off,
+}

@@ -1,0 +1,4 @@
+//! One file per subcommand; each returns how many inputs failed.
+
+pub mod models;
+pub mod transcribe;

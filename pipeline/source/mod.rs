@@ -1,0 +1,57 @@
+//! Where audio comes from. A source yields blocks of mono f32 samples at its own rate;
+//! the resampler brings them to 16 kHz. Files decode with symphonia (`file.rs`); the
+//! microphone (`live`) implements the same trait so both feed one pipeline.
+
+pub mod file;
+
+use anyhow::Result;
+
+/// A block of mono samples in -1..1 at the source's native rate.
+pub type PcmBlock = Vec<f32>;
+
+pub trait AudioSource: Send {
+    /// Native sample rate of the blocks this source yields.
+    fn sample_rate(&self) -> u32;
+    /// Duration in seconds when the container says (for the progress bar), else None.
+    fn duration_hint(&self) -> Option<f64>;
+    /// Next block of mono samples; `Ok(None)` at the end of the stream.
+    fn next_block(&mut self) -> Result<Option<PcmBlock>>;
+    /// After the end of the stream: why it ended before the end of the input, if it did.
+    fn stopped_early(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Average all channels of an interleaved buffer into mono, appending to `out`.
+/// Averaging (not summing) keeps full-scale stereo inside -1..1.
+pub fn downmix_interleaved(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
+    if channels <= 1 {
+        out.extend_from_slice(interleaved);
+        return;
+    }
+    let scale = 1.0 / channels as f32;
+    out.extend(
+        interleaved
+            .chunks_exact(channels)
+            .map(|frame| frame.iter().sum::<f32>() * scale),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downmix_averages_channels() {
+        let mut out = Vec::new();
+        downmix_interleaved(&[1.0, 0.0, 0.5, 0.5, -1.0, -1.0], 2, &mut out);
+        assert_eq!(out, vec![0.5, 0.5, -1.0]);
+    }
+
+    #[test]
+    fn downmix_mono_is_copy() {
+        let mut out = vec![9.0];
+        downmix_interleaved(&[0.1, 0.2], 1, &mut out);
+        assert_eq!(out, vec![9.0, 0.1, 0.2]);
+    }
+}

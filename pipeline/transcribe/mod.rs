@@ -1,0 +1,89 @@
+//! Speech to text for one chunk at a time. `whisper.rs` is the real engine; tests of the
+//! threaded pipeline use fakes that implement the same trait.
+
+pub mod quality;
+pub mod whisper;
+pub mod words;
+
+use anyhow::Result;
+
+use crate::segment::Chunk;
+use crate::transcript::Segment;
+
+/// What one chunk turned into.
+#[derive(Debug, Clone, Default)]
+pub struct ChunkTranscript {
+    pub id: usize,
+    /// Language whisper used for this chunk (detected when auto).
+    pub language: Option<String>,
+    /// Kept segments, times absolute.
+    pub segments: Vec<Segment>,
+    /// Segments dropped by the hallucination guards.
+    pub rejected: usize,
+}
+
+/// A speech-to-text engine bound to one worker thread.
+pub trait ChunkTranscriber: Send {
+    fn transcribe(&mut self, chunk: &Chunk) -> Result<ChunkTranscript>;
+}
+
+/// Join chunk results (already in time order) into one transcript. The language is the
+/// one most chunks used, so a stray misdetection on a short chunk does not win.
+pub fn assemble(chunks: &[ChunkTranscript], duration: f64) -> crate::transcript::Transcript {
+    let mut votes: std::collections::HashMap<&str, usize> = Default::default();
+    for c in chunks {
+        if let Some(lang) = c.language.as_deref() {
+            *votes.entry(lang).or_default() += c.segments.len().max(1);
+        }
+    }
+    let language = votes
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+        .map(|(l, _)| l.to_string())
+        .unwrap_or_else(|| "en".to_string());
+    crate::transcript::Transcript {
+        language,
+        duration,
+        segments: chunks
+            .iter()
+            .flat_map(|c| c.segments.iter().cloned())
+            .collect(),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(id: usize, lang: &str, n: usize) -> ChunkTranscript {
+        let seg = Segment {
+            start: id as f64,
+            end: id as f64 + 1.0,
+            text: format!("chunk {id}"),
+            words: vec![],
+            speaker: None,
+            avg_logprob: 0.0,
+            no_speech_prob: 0.0,
+        };
+        ChunkTranscript {
+            id,
+            language: Some(lang.into()),
+            segments: vec![seg; n],
+            rejected: 0,
+        }
+    }
+
+    #[test]
+    fn majority_language_wins_and_segments_keep_order() {
+        let t = assemble(
+            &[chunk(0, "de", 1), chunk(1, "en", 3), chunk(2, "de", 1)],
+            9.0,
+        );
+        assert_eq!(t.language, "en");
+        assert_eq!(t.segments.len(), 5);
+        assert_eq!(t.segments[0].text, "chunk 0");
+        assert_eq!(t.segments[4].text, "chunk 2");
+        assert_eq!(t.duration, 9.0);
+    }
+}

@@ -1,0 +1,162 @@
+//! Guards against whisper's hallucinations: text invented over silence or music, and
+//! decoding loops. Uses the quality scores whisper gives each segment, as openai-whisper
+//! and faster-whisper do, plus the VAD's verdict on where speech actually was.
+
+use std::io::Write;
+
+use flate2::write::ZlibEncoder;
+use flate2::Compression;
+
+/// whisper's own thresholds (openai-whisper `transcribe()` defaults).
+pub const NO_SPEECH_THRESHOLD: f32 = 0.6;
+pub const LOGPROB_THRESHOLD: f32 = -1.0;
+pub const COMPRESSION_RATIO_THRESHOLD: f64 = 2.4;
+
+/// Bytes of text per byte of its zlib compression: high when text repeats itself.
+pub fn compression_ratio(text: &str) -> f64 {
+    if text.is_empty() {
+        return 0.0;
+    }
+    let mut enc = ZlibEncoder::new(Vec::new(), Compression::default());
+    enc.write_all(text.as_bytes())
+        .expect("writing to a Vec cannot fail");
+    let compressed = enc.finish().expect("writing to a Vec cannot fail");
+    text.len() as f64 / compressed.len() as f64
+}
+
+/// Why a segment was dropped, for `--verbose` diagnostics and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// whisper thinks there was no speech and is unsure of the text.
+    NoSpeech,
+    /// The text loops ("thank you thank you thank you ...").
+    Repetitive,
+    /// Almost none of the segment lies where the VAD heard speech.
+    OutsideSpeech,
+    /// Only non-speech markers such as "[Music]" or "♪".
+    NonSpeechMarker,
+}
+
+pub struct SegmentScores<'a> {
+    pub text: &'a str,
+    pub avg_logprob: f32,
+    pub no_speech_prob: f32,
+    /// Fraction of the segment's time inside VAD speech regions, 0..1.
+    pub speech_fraction: f64,
+}
+
+pub fn judge(s: &SegmentScores) -> Option<Rejection> {
+    if is_non_speech_marker(s.text) {
+        return Some(Rejection::NonSpeechMarker);
+    }
+    if s.no_speech_prob > NO_SPEECH_THRESHOLD && s.avg_logprob < LOGPROB_THRESHOLD {
+        return Some(Rejection::NoSpeech);
+    }
+    if s.text.len() > 40 && compression_ratio(s.text) > COMPRESSION_RATIO_THRESHOLD {
+        return Some(Rejection::Repetitive);
+    }
+    if s.speech_fraction < 0.1 {
+        return Some(Rejection::OutsideSpeech);
+    }
+    None
+}
+
+/// Text made only of bracketed annotations and music symbols.
+pub fn is_non_speech_marker(text: &str) -> bool {
+    let mut depth = 0i32;
+    let mut spoken = false;
+    for c in text.chars() {
+        match c {
+            '[' | '(' => depth += 1,
+            ']' | ')' => depth -= 1,
+            '♪' | '♫' | '♬' | '♩' => {}
+            c if depth <= 0 && c.is_alphanumeric() => spoken = true,
+            _ => {}
+        }
+    }
+    !spoken
+}
+
+/// Fraction of `[start, end]` covered by `regions` (sorted, non-overlapping).
+pub fn covered_fraction(start: f64, end: f64, regions: &[(f64, f64)]) -> f64 {
+    let len = end - start;
+    if len <= 0.0 {
+        return if regions.iter().any(|&(a, b)| a <= start && start <= b) {
+            1.0
+        } else {
+            0.0
+        };
+    }
+    let covered: f64 = regions
+        .iter()
+        .map(|&(a, b)| (b.min(end) - a.max(start)).max(0.0))
+        .sum();
+    (covered / len).min(1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scores(text: &str, lp: f32, ns: f32, frac: f64) -> SegmentScores<'_> {
+        SegmentScores {
+            text,
+            avg_logprob: lp,
+            no_speech_prob: ns,
+            speech_fraction: frac,
+        }
+    }
+
+    #[test]
+    fn confident_speech_is_kept() {
+        assert_eq!(
+            judge(&scores("And so my fellow Americans", -0.3, 0.01, 1.0)),
+            None
+        );
+        // High no-speech probability alone is not enough (whisper's rule needs both).
+        assert_eq!(judge(&scores("Yes.", -0.2, 0.9, 1.0)), None);
+    }
+
+    #[test]
+    fn unsure_text_over_no_speech_is_dropped() {
+        assert_eq!(
+            judge(&scores("Thank you for watching.", -1.4, 0.8, 1.0)),
+            Some(Rejection::NoSpeech)
+        );
+    }
+
+    #[test]
+    fn loops_are_dropped() {
+        let looped = "I'm going to go. ".repeat(12);
+        assert!(compression_ratio(&looped) > 2.4);
+        assert_eq!(
+            judge(&scores(&looped, -0.2, 0.0, 1.0)),
+            Some(Rejection::Repetitive)
+        );
+        assert!(
+            compression_ratio(
+                "Ask not what your country can do for you, ask what you can do for your country."
+            ) < 2.4
+        );
+    }
+
+    #[test]
+    fn markers_and_text_outside_speech_are_dropped() {
+        assert!(is_non_speech_marker("[Music]"));
+        assert!(is_non_speech_marker(" ♪ ♪ "));
+        assert!(is_non_speech_marker("(upbeat music)"));
+        assert!(!is_non_speech_marker("[laughs] That's right"));
+        assert_eq!(
+            judge(&scores("Hello", -0.2, 0.0, 0.05)),
+            Some(Rejection::OutsideSpeech)
+        );
+    }
+
+    #[test]
+    fn coverage_counts_overlap_with_regions() {
+        let r = [(0.0, 1.0), (2.0, 3.0)];
+        assert!((covered_fraction(0.5, 2.5, &r) - 0.5).abs() < 1e-9);
+        assert_eq!(covered_fraction(4.0, 5.0, &r), 0.0);
+        assert_eq!(covered_fraction(0.5, 0.5, &r), 1.0);
+    }
+}
