@@ -1,0 +1,77 @@
+//! Helpers shared by the integration tests: run the built binary, find samples and
+//! models, score transcripts.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn sample(name: &str) -> PathBuf {
+    let p = repo().join("samples").join(name);
+    assert!(p.is_file(), "sample {} missing", p.display());
+    p
+}
+
+/// The models the set-up installs must be there: model-backed tests fail, never skip.
+pub fn require_models() {
+    let dir = spacescribe::models::models_dir();
+    for file in ["ggml-tiny.en.bin", "ggml-silero-vad.bin"] {
+        assert!(
+            dir.join(file).is_file(),
+            "{} missing: run scripts/setup (or scripts/fetch-models) first",
+            dir.join(file).display()
+        );
+    }
+}
+
+pub fn spacescribe(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spacescribe"))
+        .args(args)
+        .output()
+        .expect("run spacescribe")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Lower-case words with punctuation stripped, as WER scoring expects.
+pub fn normalize(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric() || *c == '\'')
+                .collect::<String>()
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Word error rate of `hyp` against `reference` (edit distance over words).
+pub fn wer(reference: &str, hyp: &str) -> f64 {
+    let r = normalize(reference);
+    let h = normalize(hyp);
+    strsim::generic_levenshtein(&r, &h) as f64 / r.len().max(1) as f64
+}
+
+/// Text of a `.txt` transcript, without its `[hh:mm:ss]` (and speaker) prefixes.
+pub fn transcript_text(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+        .lines()
+        .map(|l| {
+            let rest = l.split_once("] ").map_or(l, |(_, r)| r);
+            // Drop a "NAME: " speaker prefix if present.
+            match rest.split_once(": ") {
+                Some((name, text)) if !name.contains(' ') => text.to_string(),
+                _ => rest.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

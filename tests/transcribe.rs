@@ -1,0 +1,88 @@
+//! Model-backed end-to-end checks with the tiny.en model the set-up builds.
+
+mod common;
+
+use common::*;
+
+fn transcribe(input: &std::path::Path, out: &std::path::Path, extra: &[&str]) {
+    let mut args = vec![
+        "transcribe", "--quiet", "--model", "tiny.en", "--out", out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    args.push(input.to_str().unwrap());
+    let o = spacescribe(&args);
+    assert!(o.status.success(), "spacescribe failed: {}", stderr(&o));
+}
+
+#[test]
+fn interview_transcript_matches_reference() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    transcribe(&sample("interview.wav"), dir.path(), &[]);
+    let reference = std::fs::read_to_string(sample("interview.ref.txt")).unwrap();
+    let hyp = transcript_text(&dir.path().join("interview.txt"));
+    let w = wer(&reference, &hyp);
+    // faster-whisper tiny.en scores about the same on this sample (scripts/bench-transcribe).
+    assert!(w < 0.15, "WER {w:.3} too high:\n{hyp}");
+}
+
+#[test]
+fn m4a_and_wav_give_the_same_words() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    transcribe(&sample("interview.wav"), dir.path(), &[]);
+    let wav_text = transcript_text(&dir.path().join("interview.txt"));
+    let dir2 = tempfile::tempdir().unwrap();
+    transcribe(&sample("interview.m4a"), dir2.path(), &[]);
+    let m4a_text = transcript_text(&dir2.path().join("interview.txt"));
+    let w = wer(&wav_text, &m4a_text);
+    assert!(w <= 0.02, "m4a vs wav WER {w:.3}\nwav: {wav_text}\nm4a: {m4a_text}");
+}
+
+#[test]
+fn silence_and_music_give_an_empty_transcript() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    transcribe(&sample("silence-music.flac"), dir.path(), &[]);
+    let txt = std::fs::read_to_string(dir.path().join("silence-music.txt")).unwrap();
+    assert!(txt.trim().is_empty(), "invented text over silence/music:\n{txt}");
+}
+
+#[test]
+fn json_has_words_with_ordered_times_inside_the_audio() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    transcribe(&sample("interview.wav"), dir.path(), &[]);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("interview.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["language"], "en");
+    let segments = json["segments"].as_array().unwrap();
+    assert!(segments.len() >= 3);
+    let mut last_start = 0.0;
+    let mut words = 0;
+    for seg in segments {
+        let (s, e) = (seg["start"].as_f64().unwrap(), seg["end"].as_f64().unwrap());
+        assert!(s <= e && s >= last_start - 1e-6, "segment times out of order: {seg}");
+        last_start = s;
+        for w in seg["words"].as_array().unwrap() {
+            let (ws, we) = (w["start"].as_f64().unwrap(), w["end"].as_f64().unwrap());
+            assert!(ws <= we, "{w}");
+            assert!(ws >= s - 0.5 && we <= e + 0.5, "word outside its segment: {w} in {seg}");
+            let p = w["probability"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&p));
+            words += 1;
+        }
+    }
+    assert!(words >= 50, "only {words} words");
+}
+
+#[test]
+fn models_list_shows_installed_models() {
+    require_models();
+    let o = spacescribe(&["models", "list"]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("installed  ggml-tiny.en.bin"), "{out}");
+    assert!(out.contains("installed  ggml-silero-vad.bin"), "{out}");
+}
