@@ -1,0 +1,533 @@
+#!/usr/bin/env python3
+"""Build spacescribe's sample audio with exact references.
+
+Run through scripts/make-samples, which prepares the venv and the source
+recordings and passes their paths here. Every output is a pure function of
+the scripts below, the source files (checked by SHA-256) and the tool
+versions, so re-running gives the same bytes.
+
+Conversations are mixed from separately rendered pieces of speech: each piece
+is trimmed to its first and last loud frame before it is placed, so the
+reference start/end of a piece is where its speech really starts and ends.
+"""
+
+import argparse
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+SR = 16000
+FRAME = 160  # 10 ms frames for the energy trim
+PIECE_RMS_DBFS = -22.0  # every piece is levelled to this active RMS before its speaker gain
+NOISE_FLOOR_DBFS = -66.0  # faint room noise under the mixes, so gaps are not digital zero
+NOISE_SEED = 20240611
+
+# ---------------------------------------------------------------- voices
+
+
+@dataclass(frozen=True)
+class Voice:
+    """One speaker of a mix: how to render (or load) its pieces and how loud it sits."""
+
+    name: str  # label used in RTTM and ref.json
+    engine: str  # piper | hibari | flite | festival | file
+    arg: str = ""  # flite voice name / festival voice function
+    gain_db: float = 0.0  # speakers are not all equally loud on a real Space
+
+
+VOICES = {
+    "joe": Voice("joe", "piper", gain_db=0.0),
+    "heart": Voice("heart", "hibari", gain_db=-1.5),
+    "slt": Voice("slt", "flite", "slt", gain_db=1.0),
+    "awb": Voice("awb", "flite", "awb", gain_db=-2.5),
+    "ked": Voice("ked", "festival", "(voice_ked_diphone)", gain_db=-4.0),
+    "jfk": Voice("jfk", "file", gain_db=0.0),
+    "librivox_reader": Voice("librivox_reader", "file", gain_db=-1.0),
+}
+
+# ---------------------------------------------------------------- scripts
+#
+# A Turn is one speaker's contribution: pieces of text (or FILE:<id> for real
+# recordings) separated by pauses in seconds. Placement:
+#   gap=g     start g seconds after the current floor holder's speech ends
+#             (negative g: start while they are still talking - an interruption)
+#   during=f  start at fraction f of the floor holder's turn without taking the
+#             floor (backchannels, failed interruptions)
+#   at=t      start at absolute time t
+
+
+@dataclass
+class Turn:
+    speaker: str
+    parts: list
+    gap: float = 0.6
+    during: float | None = None
+    at: float | None = None
+    pieces: list = field(default_factory=list)  # filled when mixed: (start, end, text)
+
+
+def T(speaker, *parts, **kw):
+    return Turn(speaker, list(parts), **kw)
+
+
+INTERVIEW = [
+    T("joe", "Welcome to Open Archive, the show where we listen to old recordings "
+      "and talk about them. My producer Dana is here with me. Dana, what did you bring first?", at=0.8),
+    T("heart", "A clip everybody knows. This is President Kennedy's inaugural address.", gap=0.5),
+    T("jfk", "FILE:jfk", gap=0.9),
+    T("joe", "That line still gives me chills.", 0.6, "What else do you have?", 0.7,
+      "Something a little quieter?", gap=0.8),
+    T("heart", "Yeah.", during=0.2),
+    T("heart", "A volunteer reading the first chapter of Sense and Sensibility. "
+      "Listen to how the narrator describes John Dashwood.", gap=0.45),
+    T("librivox_reader", "FILE:0870", 0.55, "FILE:0880", 0.5, "FILE:0890", gap=0.8),
+    T("joe", "So he is not a bad man. He is just a little selfish.", gap=0.6),
+    T("heart", "Exactly. And then it goes on.", gap=0.35),
+    T("librivox_reader", "FILE:0920", 0.6, "FILE:0930", gap=0.7),
+    T("joe", "Thank you, Dana. That is all for this week's Open Archive.", gap=0.9),
+]
+
+PANEL = [
+    T("joe", "Good evening, and welcome to City Hall Live. I'm Sam, and tonight we are talking "
+      "about the plan to close Main Street to cars.", 1.1,
+      "I have three guests with me, and we will take a caller or two later on. "
+      "Dana, you cover transit for the Herald. Can you start by telling us what the council "
+      "actually voted on?", at=1.5),
+    T("heart", "Sure. On Tuesday the council approved a trial. For one year, the six blocks "
+      "between the river and the station will be closed to private cars.", 0.8,
+      "Buses, bikes and delivery vans can still use the street in the morning.", gap=0.6),
+    T("joe", "Right.", during=0.45),
+    T("joe", "And that trial starts in the spring?", gap=0.5),
+    T("heart", "In April, if the contracts are signed in time.", gap=0.4),
+    T("joe", "Okay. So a one year trial, starting in April, six blocks, no private cars.", 0.9,
+      "Maria, you were one of the council members who pushed hardest for this. Why now?", gap=0.7),
+    T("slt", "Because the street is not working for anyone. It is loud, it is dangerous, and the "
+      "shop owners tell us that nobody wants to stay there.", 1.0,
+      "We looked at what happened in other cities, and in almost every case the number of "
+      "people walking in went up after the cars were gone.", gap=0.5),
+    T("joe", "Mm-hm.", during=0.3),
+    T("awb", "Almost every case is doing a lot of work there.", gap=-1.0),
+    T("joe", "Angus, you run the hardware shop on the corner of Main and Fifth. Go ahead.", gap=0.3),
+    T("awb", "Thanks. Look, I am not against bikes, and I am not against people walking. "
+      "But my customers buy paint, timber, and heavy bags of cement. They do not carry those "
+      "home on a bicycle.", 1.3,
+      "If they cannot park near the shop, they will drive to the big store out by the motorway, "
+      "and they will not come back.", gap=0.4),
+    T("heart", "Yeah.", during=0.7),
+    T("slt", "But there will be loading bays on every side street, and the plan also includes a", gap=-0.2),
+    T("joe", "Sorry, Maria, let me stop you there, because I want to get the facts right first.", 0.6,
+      "Dana, how many parking spaces are we actually talking about?", gap=-0.3),
+    T("heart", "About two hundred on Main Street itself. The city says it will add roughly the same "
+      "number in the new garage behind the library, but that garage is not finished yet.", gap=0.5),
+    T("awb", "And it will not be finished before April, I can promise you that.", gap=-0.7),
+    T("joe", "Is that true, Maria? Will the garage be ready in time?", gap=0.4),
+    T("slt", "The garage will open in the summer. For the first few months we are planning a shuttle "
+      "bus from the station car park.", 1.4, "It is not perfect. I accept that.", gap=0.5),
+    T("joe", "So for the first few months, Angus's customers will have to take a shuttle bus "
+      "with their bags of cement.", gap=0.5),
+    T("awb", "Exactly. That is exactly my point.", gap=-0.25),
+    T("joe", "Let me bring in a caller. We have Ken on the line, who lives right on Main Street.", 0.7,
+      "Ken, go ahead, you are on the air.", gap=0.6),
+    T("ked", "Hi, thanks for taking my call. I have lived above the bakery for eleven years.", 0.9,
+      "Most nights I cannot open my window because of the traffic. So from where I sit, "
+      "this trial cannot come soon enough.", gap=1.0),
+    T("joe", "Mm-hm.", during=0.6),
+    T("joe", "Thank you, Ken. Angus, what do you say to people like Ken, who live on the street "
+      "and just want to sleep at night?", gap=0.5),
+    T("awb", "I say I understand. I live in town as well, and I know the noise is terrible. "
+      "But a quiet street with empty shops is not a win for anybody.", gap=0.6),
+    T("ked", "But the shops are empty now.", during=0.62),
+    T("joe", "Let me come back to the evidence, because I think our listeners want to know. "
+      "Dana, did the shops really do better in those other cities?", gap=0.5),
+    T("heart", "It is mixed, honestly. The studies the council used are mostly from large cities "
+      "with good trams.", 1.2,
+      "In smaller towns the results are less clear. Some shops did better, and some, especially "
+      "the ones selling bulky goods, did worse.", gap=0.5),
+    T("slt", "Which is why it is a trial and not a permanent change.", gap=-0.9),
+    T("joe", "Right.", during=0.5),
+    T("joe", "That's a fair point. So let me ask the obvious question. Maria, what happens if the "
+      "trial fails? Who decides that it failed, and how?", gap=0.5),
+    T("slt", "The council will publish the numbers every three months. Foot traffic, sales, "
+      "accidents, and air quality.", 1.0,
+      "If the numbers are bad, we open the street again. It is as simple as that.", gap=0.5),
+    T("awb", "With respect, nothing at City Hall is as simple as that.", gap=0.3),
+    T("heart", "Yeah.", during=0.7),
+    T("joe", "Well, we will hold you to it, and we will have you back in the summer to look at "
+      "those numbers.", 0.8,
+      "Before we finish, I want to read a message from a listener. She says she takes the bus "
+      "down Main Street every morning, and it is always late because of the parking.", 0.7,
+      "Dana, will the buses be faster?", gap=0.8),
+    T("heart", "They should be. In the trial the buses get the whole street, so the city expects "
+      "the morning run to be a few minutes quicker.", gap=0.45),
+    T("awb", "A few minutes for the buses, and a few customers less for me.", gap=0.6),
+    T("joe", "Ken, one last word from you?", gap=0.5),
+    T("ked", "Just that I hope people give it a chance. Come down in the summer and see how it feels.",
+      gap=0.8),
+    T("joe", "Thank you all. Dana, Maria, Angus, and Ken, thanks for joining us.", 1.0,
+      "That is all for tonight. City Hall Live will be back next week at the same time. Good night.",
+      gap=0.6),
+    T("heart", "Thanks, Sam.", gap=0.35),
+    T("slt", "Thank you.", gap=-0.5),
+]
+
+# ---------------------------------------------------------------- helpers
+
+
+def run(cmd, **kw):
+    """Run a command; any failure stops the build with the command shown."""
+    try:
+        return subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    except subprocess.CalledProcessError as e:
+        sys.exit(f"command failed ({e.returncode}): {' '.join(map(str, cmd))}\n{e.stderr.decode(errors='replace')}")
+
+
+def load_16k(path: Path) -> np.ndarray:
+    """Any audio file -> float32 mono 16 kHz, resampled by sox (float out, so no dither)."""
+    out = run(["sox", str(path), "-t", "raw", "-e", "floating-point", "-b", "32", "-c", "1", "-r", str(SR), "-"]).stdout
+    return np.frombuffer(out, dtype="<f4").astype(np.float32)
+
+
+def write_wav16(path: Path, x: np.ndarray, rate: int = SR):
+    """float mono -> 16-bit PCM WAV, plain rounding (deterministic, no dither)."""
+    pcm = np.clip(np.round(x * 32767.0), -32768, 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+
+
+def frame_db(x: np.ndarray) -> np.ndarray:
+    n = len(x) // FRAME
+    f = x[: n * FRAME].reshape(n, FRAME).astype(np.float64)
+    return 10 * np.log10(np.mean(f * f, axis=1) + 1e-12)
+
+
+def trim(x: np.ndarray) -> np.ndarray:
+    """Cut leading/trailing silence at frame resolution.
+
+    Threshold: 40 dB under the loudest frame, and for real recordings at least
+    8 dB over their noise floor (10th percentile of frame energy), so room
+    noise before the first word does not count as speech.
+    """
+    db = frame_db(x)
+    if len(db) == 0:
+        sys.exit("empty audio piece")
+    thr = max(db.max() - 40.0, np.percentile(db, 10) + 8.0)
+    loud = np.nonzero(db > thr)[0]
+    y = x[loud[0] * FRAME: (loud[-1] + 1) * FRAME].copy()
+    fade = min(80, len(y) // 4)  # 5 ms fades so cut edges do not click
+    ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
+    y[:fade] *= ramp
+    y[len(y) - fade:] *= ramp[::-1]
+    return y
+
+
+def level(x: np.ndarray, gain_db: float) -> np.ndarray:
+    """Scale so the active frames (within 30 dB of the peak frame) hit PIECE_RMS_DBFS + gain."""
+    db = frame_db(x)
+    active = db[db > db.max() - 30.0]
+    rms_db = 10 * np.log10(np.mean(10 ** (active / 10)))
+    return (x * 10 ** ((PIECE_RMS_DBFS + gain_db - rms_db) / 20)).astype(np.float32)
+
+
+# ---------------------------------------------------------------- rendering
+
+
+class Renderer:
+    """Renders text pieces to trimmed 16 kHz audio, caching by voice + text."""
+
+    def __init__(self, cache: Path, joe_model: Path, files: dict):
+        self.cache = cache
+        self.cache.mkdir(parents=True, exist_ok=True)
+        self.joe_model = joe_model
+        self.files = files
+        self._piper = None
+        self._hibari = None
+
+    def raw(self, voice: Voice, text: str) -> Path:
+        if voice.engine == "file":
+            return self.files[text.removeprefix("FILE:")]
+        key = hashlib.sha256(f"{voice.engine}|{voice.arg}|{text}".encode()).hexdigest()[:20]
+        out = self.cache / f"{voice.name}-{key}.wav"
+        if out.exists():
+            return out
+        tmp = out.with_suffix(".tmp.wav")
+        if voice.engine == "piper":
+            from piper import PiperVoice, SynthesisConfig
+
+            if self._piper is None:
+                self._piper = PiperVoice.load(str(self.joe_model))
+            # Zero noise makes piper deterministic (its default samples random noise per run).
+            cfg = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+            with wave.open(str(tmp), "wb") as w:
+                self._piper.synthesize_wav(text, w, syn_config=cfg)
+        elif voice.engine == "hibari":
+            from hibari.tts import Hibari
+
+            if self._hibari is None:
+                self._hibari = Hibari(voice="heart", threads=1)
+            self._hibari.save(text, str(tmp), 1.0, 7)  # fixed seed -> same audio every run
+        elif voice.engine == "flite":
+            run(["flite", "-voice", voice.arg, "-t", text, "-o", str(tmp)])
+        elif voice.engine == "festival":
+            run(["text2wave", "-eval", voice.arg, "-o", str(tmp)], input=text.encode())
+        else:
+            sys.exit(f"unknown engine {voice.engine}")
+        tmp.rename(out)
+        return out
+
+    def piece(self, speaker: str, text: str) -> np.ndarray:
+        voice = VOICES[speaker]
+        return level(trim(load_16k(self.raw(voice, text))), voice.gain_db)
+
+
+# ---------------------------------------------------------------- mixing
+
+
+def mix(script, renderer: Renderer, transcripts: dict, tail: float = 1.0):
+    """Place every turn on a timeline; returns (audio, turns with piece times filled in)."""
+    placed = []  # (start sample, audio)
+    floor = None  # (start, end) of the turn that holds the floor
+    for turn in script:
+        audios = []
+        for part in turn.parts:
+            if isinstance(part, (int, float)):
+                audios.append(float(part))
+            else:
+                audios.append((part, renderer.piece(turn.speaker, part)))
+        if turn.at is not None:
+            t = turn.at
+        elif turn.during is not None:
+            t = floor[0] + turn.during * (floor[1] - floor[0])
+        else:
+            t = floor[1] + turn.gap
+        start = t
+        turn.pieces = []
+        for a in audios:
+            if isinstance(a, float):
+                t += a
+                continue
+            text, audio = a
+            s = int(round(t * SR))
+            placed.append((s, audio))
+            t = (s + len(audio)) / SR
+            turn.pieces.append((s / SR, t, transcripts.get(text, text)))
+        if turn.during is None:
+            floor = (start, t)
+    total = max(s + len(a) for s, a in placed) + int(tail * SR)
+    out = np.zeros(total, dtype=np.float64)
+    for s, a in placed:
+        out[s: s + len(a)] += a
+    rng = np.random.Generator(np.random.PCG64(NOISE_SEED))
+    # White noise through an 8-tap moving average: a soft room-like floor rather than hiss.
+    noise = np.convolve(rng.standard_normal(total), np.ones(8) / 8, mode="same")
+    noise *= 10 ** (NOISE_FLOOR_DBFS / 20) / np.sqrt(np.mean(noise**2))
+    out += noise
+    peak = np.max(np.abs(out))
+    if peak > 0.97:
+        out *= 0.97 / peak
+    return out.astype(np.float32), script
+
+
+# ---------------------------------------------------------------- sources
+
+# SHA-256 of every outside file used; a changed source stops the build.
+SOURCE_SHA256 = {
+    "jfk.wav": "59dfb9a4acb36fe2a2affc14bacbee2920ff435cb13cc314a08c13f66ba7860e",
+    "sample.wav": "c319b4abca767b124e41432d364fd7df006cb26bb79d09326c487d606a134e6e",
+    "sample.rttm": "d78fe62c69d8e6dcbb42c26adfce83faccb374c5a1e6d987fe37f85f1c173c87",
+    "sample.stm": "f861f3004927e1c4429199f9695bfd252def75d7d5e4bdf735d3d85fd4a667f7",
+    "sense_and_sensibility_01_austen_64kb-0870.wav": "b0557cf95c974d930577e58e46b7f068c432a6e3afcc286563d88922b2a5315c",
+    "sense_and_sensibility_01_austen_64kb-0880.wav": "fbec491ef00ee734a67f0ee318e98c51c157b479e1629ff4f4426861ecac0414",
+    "sense_and_sensibility_01_austen_64kb-0890.wav": "5793ffbdee55fb8bfd284943a6866864c832d9d4accf2661cabd39915c84ee10",
+    "sense_and_sensibility_01_austen_64kb-0920.wav": "40882414ef4cc51f3ff7a63bad0c8c87e7f595ffeb8209fbf756c8ebc5c28a59",
+    "sense_and_sensibility_01_austen_64kb-0930.wav": "954adbf0b56ac8a148cbe77b39ca18d76b5f2a1e1f405565bd786ce3e68a68b7",
+    "transcription": "4cc29e04a6dcd29242893b3ee20470e50b6ace45f4387bb619e5218145c66f99",
+    "en_US-joe-medium.onnx": "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06",
+}
+
+# What the real recordings say. JFK: whisper.cpp's own expected transcript
+# (tests/parakeet-expected-jfk-output.txt). LibriVox: the words of
+# pocketsphinx's `transcription` file (checked below), cased and punctuated.
+REAL_TEXT = {
+    "jfk": "And so, my fellow Americans, ask not what your country can do for you, "
+           "ask what you can do for your country.",
+    "0870": "And Mister John Dashwood had then leisure to consider how much there might be "
+            "prudently in his power to do for them.",
+    "0880": "He was not an ill disposed young man,",
+    "0890": "unless to be rather cold hearted and rather selfish is to be ill disposed.",
+    "0920": "Had he married a more a amiable woman, he might have been made still more "
+            "respectable than he was.",
+    "0930": "He might even have been made amiable himself.",
+}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def checked(path: Path) -> Path:
+    if not path.is_file():
+        sys.exit(f"missing source file {path}")
+    want = SOURCE_SHA256[path.name]
+    got = sha256(path)
+    if got != want:
+        sys.exit(f"{path}: sha256 {got}, expected {want}")
+    return path
+
+
+def words(text: str) -> list:
+    return "".join(c if c.isalnum() or c == "'" else " " for c in text.lower()).split()
+
+
+def librivox_sources(folder: Path) -> dict:
+    """id -> wav path, after checking our cased texts against the official transcription."""
+    official = {}
+    for line in checked(folder / "transcription").read_text().splitlines():
+        body, _, fid = line.rpartition("(")
+        official[fid.strip(" )")[-4:]] = body.replace("<s>", "").replace("</s>", "").split()
+    files = {}
+    for key in ("0870", "0880", "0890", "0920", "0930"):
+        if words(REAL_TEXT[key]) != official[key]:
+            sys.exit(f"LibriVox {key}: reference text does not match the transcription file")
+        files[key] = checked(folder / f"sense_and_sensibility_01_austen_64kb-{key}.wav")
+    return files
+
+
+# ---------------------------------------------------------------- outputs
+
+
+def fmt(t: float) -> str:
+    return f"{t:.3f}"
+
+
+def write_refs(out: Path, stem: str, turns):
+    """RTTM (one line per speech piece), ref.json (turns with pieces), ref.txt (pieces in time order)."""
+    pieces = sorted((p[0], p[1], t.speaker, p[2]) for t in turns for p in t.pieces)
+    with open(out / f"{stem}.rttm", "w") as f:
+        for s, e, spk, _ in pieces:
+            f.write(f"SPEAKER {stem} 1 {fmt(s)} {fmt(e - s)} <NA> <NA> {spk} <NA> <NA>\n")
+    ref = []
+    for t in sorted(turns, key=lambda t: t.pieces[0][0]):
+        ref.append({
+            "speaker": t.speaker,
+            "start": round(t.pieces[0][0], 3),
+            "end": round(t.pieces[-1][1], 3),
+            "text": " ".join(p[2] for p in t.pieces),
+            "pieces": [{"start": round(s, 3), "end": round(e, 3), "text": x} for s, e, x in t.pieces],
+        })
+    (out / f"{stem}.ref.json").write_text(json.dumps(ref, indent=1) + "\n")
+    (out / f"{stem}.ref.txt").write_text("".join(p[3] + "\n" for p in pieces))
+
+
+def encode(src: Path, dst: Path, *codec):
+    # bitexact: no encoder version strings, so re-runs give identical bytes
+    run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(src), *codec,
+         "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact", str(dst)])
+
+
+M4A = ["-c:a", "aac", "-b:a", "96k", "-ar", "48000", "-ac", "2"]
+FLAC = ["-c:a", "flac", "-compression_level", "8", "-ar", str(SR), "-ac", "1", "-sample_fmt", "s16"]
+
+
+def build_conversation(out: Path, work: Path, stem: str, script, renderer, texts, lossless: str):
+    audio, turns = mix(script, renderer, texts)
+    wav = out / f"{stem}.wav" if lossless == "wav" else work / f"{stem}.wav"
+    write_wav16(wav, audio)
+    if lossless == "flac":
+        encode(wav, out / f"{stem}.flac", *FLAC)
+    encode(wav, out / f"{stem}.m4a", *M4A)
+    write_refs(out, stem, turns)
+    print(f"{stem}: {len(audio) / SR:.1f} s, {len(turns)} turns")
+
+
+def build_pyannote(out: Path, folder: Path):
+    """Copy the pyannote.audio sample; turn its STM into ref.json/ref.txt with RTTM labels."""
+    shutil.copyfile(checked(folder / "sample.wav"), out / "pyannote-sample.wav")
+    shutil.copyfile(checked(folder / "sample.rttm"), out / "pyannote-sample.rttm")
+    rttm = []
+    for line in (folder / "sample.rttm").read_text().split("\n"):
+        if line.strip():
+            f = line.split()
+            rttm.append((float(f[3]), float(f[3]) + float(f[4]), f[7]))
+    stm = []
+    for line in checked(folder / "sample.stm").read_text().split("\n"):
+        if line.strip():
+            f = line.split(maxsplit=5)
+            stm.append((f[2], float(f[3]), float(f[4]), f[5].strip()))
+    # STM names people (Diane, Sheila), RTTM numbers them: map by overlapping time.
+    label = {}
+    for name in sorted({s[0] for s in stm}):
+        overlap = {}
+        for _, s, e, _ in (x for x in stm if x[0] == name):
+            for rs, re_, lab in rttm:
+                overlap[lab] = overlap.get(lab, 0.0) + max(0.0, min(e, re_) - max(s, rs))
+        label[name] = max(overlap, key=overlap.get)
+    if len(set(label.values())) != len(label):
+        sys.exit(f"pyannote sample: STM speakers do not map one-to-one onto RTTM labels: {label}")
+    ref = [{"speaker": label[n], "name": n, "start": s, "end": e, "text": x} for n, s, e, x in stm]
+    (out / "pyannote-sample.ref.json").write_text(json.dumps(ref, indent=1) + "\n")
+    (out / "pyannote-sample.ref.txt").write_text("".join(x + "\n" for _, _, _, x in stm))
+    print(f"pyannote-sample: speakers {label}")
+
+
+# C major-ish progression, two seconds a chord; pluck and sine give a piano/organ-like sound.
+CHORDS = [("C3", "E4", "G4", "C5"), ("A2", "E4", "A4", "C5"), ("F2", "F4", "A4", "C5"),
+          ("G2", "D4", "G4", "B4"), ("C3", "E4", "G4", "C5")]
+
+
+def build_silence_music(out: Path, work: Path):
+    """20 s of digital silence, then 10 s of chords: speech-free input for VAD tests."""
+    out_fmt = ["-r", str(SR), "-c", "1", "-b", "16", "-e", "signed-integer"]
+    parts = [work / "silence.wav"]
+    run(["sox", "-R", "-D", "-n", *out_fmt, str(parts[0]), "trim", "0", "20"])
+    for i, notes in enumerate(CHORDS):
+        p = work / f"chord{i}.wav"
+        synth = ["synth", "2"]
+        for n in notes:
+            synth += ["pluck", n]
+        # one channel per note from the null input, mixed down to mono
+        # (sox's pluck only runs at 44.1-48 kHz, hence synth at 48 kHz and rate down)
+        run(["sox", "-R", "-D", "-r", "48000", "-c", str(len(notes)), "-n", *out_fmt, str(p), *synth,
+             "remix", "-", "fade", "q", "0.01", "2", "0.4", "gain", "-n", "-6", "rate", str(SR)])
+        parts.append(p)
+    run(["sox", "-R", "-D", *map(str, parts), "-r", str(SR), "-c", "1", "-b", "16",
+         str(out / "silence-music.flac")])
+    (out / "silence-music.ref.json").write_text("[]\n")
+    print("silence-music: 30.0 s")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--out", type=Path, required=True, help="samples/ folder to write")
+    ap.add_argument("--work", type=Path, required=True, help="scratch + TTS cache folder")
+    ap.add_argument("--jfk", type=Path, required=True)
+    ap.add_argument("--librivox", type=Path, required=True)
+    ap.add_argument("--pyannote", type=Path, required=True, help="folder with sample.{wav,rttm,stm}")
+    ap.add_argument("--joe-model", type=Path, required=True)
+    a = ap.parse_args()
+    a.out.mkdir(parents=True, exist_ok=True)
+    a.work.mkdir(parents=True, exist_ok=True)
+
+    files = librivox_sources(a.librivox)
+    files["jfk"] = checked(a.jfk)
+    checked(a.joe_model)
+    texts = {f"FILE:{k}": v for k, v in REAL_TEXT.items()}
+    renderer = Renderer(a.work / "tts", a.joe_model, files)
+
+    build_conversation(a.out, a.work, "interview", INTERVIEW, renderer, texts, "wav")
+    build_conversation(a.out, a.work, "panel", PANEL, renderer, texts, "flac")
+    build_pyannote(a.out, a.pyannote)
+    build_silence_music(a.out, a.work)
+
+
+if __name__ == "__main__":
+    main()
