@@ -11,8 +11,11 @@ use spacescribe::commands;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // whisper.cpp and ggml log to stderr by default; route them to nowhere.
-    whisper_rs::install_logging_hooks();
+    // whisper.cpp and ggml log to stderr by default; route them to nowhere unless
+    // SPACESCRIBE_LOG is set (for debugging model loading).
+    if std::env::var_os("SPACESCRIBE_LOG").is_none() {
+        whisper_rs::install_logging_hooks();
+    }
 
     let interrupt = Arc::new(AtomicBool::new(false));
     {

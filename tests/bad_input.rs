@@ -45,7 +45,11 @@ fn text_file_renamed_mp3() {
     require_models();
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("notes.mp3");
-    std::fs::write(&f, "Meeting notes: call the mayor's office on Monday.\n".repeat(50)).unwrap();
+    std::fs::write(
+        &f,
+        "Meeting notes: call the mayor's office on Monday.\n".repeat(50),
+    )
+    .unwrap();
     let line = one_error_line(&run_tiny(&[f.to_str().unwrap()], dir.path()));
     assert!(line.contains("not a supported audio file"), "{line}");
 }
@@ -55,8 +59,13 @@ fn unknown_model_name() {
     let dir = tempfile::tempdir().unwrap();
     let wav = sample("interview.wav");
     let o = spacescribe(&[
-        "transcribe", "--quiet", "--model", "gigantic", "--out",
-        dir.path().to_str().unwrap(), wav.to_str().unwrap(),
+        "transcribe",
+        "--quiet",
+        "--model",
+        "gigantic",
+        "--out",
+        dir.path().to_str().unwrap(),
+        wav.to_str().unwrap(),
     ]);
     let line = one_error_line(&o);
     assert!(line.contains("unknown model 'gigantic'"), "{line}");
@@ -67,8 +76,13 @@ fn missing_model_file() {
     let dir = tempfile::tempdir().unwrap();
     let wav = sample("interview.wav");
     let o = spacescribe(&[
-        "transcribe", "--quiet", "--model", "/no/such/ggml-base.bin", "--out",
-        dir.path().to_str().unwrap(), wav.to_str().unwrap(),
+        "transcribe",
+        "--quiet",
+        "--model",
+        "/no/such/ggml-base.bin",
+        "--out",
+        dir.path().to_str().unwrap(),
+        wav.to_str().unwrap(),
     ]);
     let line = one_error_line(&o);
     assert!(line.contains("not found: /no/such/ggml-base.bin"), "{line}");
@@ -80,11 +94,20 @@ fn model_not_installed_points_at_setup() {
     let wav = sample("interview.wav");
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_spacescribe"))
         .env("SPACESCRIBE_MODELS", dir.path())
-        .args(["transcribe", "--quiet", "--model", "tiny.en", wav.to_str().unwrap()])
+        .args([
+            "transcribe",
+            "--quiet",
+            "--model",
+            "tiny.en",
+            wav.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     let line = one_error_line(&o);
-    assert!(line.contains("not installed") && line.contains("scripts/fetch-models"), "{line}");
+    assert!(
+        line.contains("not installed") && line.contains("scripts/fetch-models"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -94,8 +117,13 @@ fn file_that_is_not_a_model() {
     std::fs::write(&fake, b"this is not a model at all").unwrap();
     let wav = sample("interview.wav");
     let o = spacescribe(&[
-        "transcribe", "--quiet", "--model", fake.to_str().unwrap(), "--out",
-        dir.path().to_str().unwrap(), wav.to_str().unwrap(),
+        "transcribe",
+        "--quiet",
+        "--model",
+        fake.to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+        wav.to_str().unwrap(),
     ]);
     let line = one_error_line(&o);
     assert!(line.contains("not a whisper ggml model"), "{line}");
@@ -113,7 +141,10 @@ fn truncated_file_transcribes_what_decodes_and_says_where_it_stopped() {
     let line = one_error_line(&o);
     assert!(line.contains("decoding stopped at 00:00:"), "{line}");
     let text = transcript_text(&dir.path().join("cut.txt"));
-    assert!(normalize(&text).len() >= 10, "too little text from the decoded part: {text}");
+    assert!(
+        normalize(&text).len() >= 10,
+        "too little text from the decoded part: {text}"
+    );
 }
 
 #[test]
@@ -134,8 +165,15 @@ fn english_only_model_refuses_other_languages() {
     let dir = tempfile::tempdir().unwrap();
     let wav = sample("interview.wav");
     let o = spacescribe(&[
-        "transcribe", "--quiet", "--model", "tiny.en", "--language", "de", "--out",
-        dir.path().to_str().unwrap(), wav.to_str().unwrap(),
+        "transcribe",
+        "--quiet",
+        "--model",
+        "tiny.en",
+        "--language",
+        "de",
+        "--out",
+        dir.path().to_str().unwrap(),
+        wav.to_str().unwrap(),
     ]);
     let line = one_error_line(&o);
     assert!(line.contains("English-only"), "{line}");

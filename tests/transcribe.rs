@@ -6,7 +6,12 @@ use common::*;
 
 fn transcribe(input: &std::path::Path, out: &std::path::Path, extra: &[&str]) {
     let mut args = vec![
-        "transcribe", "--quiet", "--model", "tiny.en", "--out", out.to_str().unwrap(),
+        "transcribe",
+        "--quiet",
+        "--model",
+        "tiny.en",
+        "--out",
+        out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
     args.push(input.to_str().unwrap());
@@ -36,7 +41,10 @@ fn m4a_and_wav_give_the_same_words() {
     transcribe(&sample("interview.m4a"), dir2.path(), &[]);
     let m4a_text = transcript_text(&dir2.path().join("interview.txt"));
     let w = wer(&wav_text, &m4a_text);
-    assert!(w <= 0.02, "m4a vs wav WER {w:.3}\nwav: {wav_text}\nm4a: {m4a_text}");
+    assert!(
+        w <= 0.02,
+        "m4a vs wav WER {w:.3}\nwav: {wav_text}\nm4a: {m4a_text}"
+    );
 }
 
 #[test]
@@ -45,7 +53,10 @@ fn silence_and_music_give_an_empty_transcript() {
     let dir = tempfile::tempdir().unwrap();
     transcribe(&sample("silence-music.flac"), dir.path(), &[]);
     let txt = std::fs::read_to_string(dir.path().join("silence-music.txt")).unwrap();
-    assert!(txt.trim().is_empty(), "invented text over silence/music:\n{txt}");
+    assert!(
+        txt.trim().is_empty(),
+        "invented text over silence/music:\n{txt}"
+    );
 }
 
 #[test]
@@ -63,12 +74,18 @@ fn json_has_words_with_ordered_times_inside_the_audio() {
     let mut words = 0;
     for seg in segments {
         let (s, e) = (seg["start"].as_f64().unwrap(), seg["end"].as_f64().unwrap());
-        assert!(s <= e && s >= last_start - 1e-6, "segment times out of order: {seg}");
+        assert!(
+            s <= e && s >= last_start - 1e-6,
+            "segment times out of order: {seg}"
+        );
         last_start = s;
         for w in seg["words"].as_array().unwrap() {
             let (ws, we) = (w["start"].as_f64().unwrap(), w["end"].as_f64().unwrap());
             assert!(ws <= we, "{w}");
-            assert!(ws >= s - 0.5 && we <= e + 0.5, "word outside its segment: {w} in {seg}");
+            assert!(
+                ws >= s - 0.5 && we <= e + 0.5,
+                "word outside its segment: {w} in {seg}"
+            );
             let p = w["probability"].as_f64().unwrap();
             assert!((0.0..=1.0).contains(&p));
             words += 1;

@@ -131,48 +131,63 @@ pub struct WhisperWorker {
     opts: DecodeOptions,
 }
 
-impl ChunkTranscriber for WhisperWorker {
-    fn transcribe(&mut self, chunk: &Chunk) -> Result<ChunkTranscript> {
-        let strategy = if self.opts.beam_size > 1 {
-            SamplingStrategy::BeamSearch {
-                beam_size: self.opts.beam_size as i32,
-                patience: -1.0,
-            }
-        } else {
-            SamplingStrategy::Greedy { best_of: 1 }
-        };
-        let mut params = FullParams::new(strategy);
-        params.set_n_threads(self.opts.threads as i32);
-        let language = if self.multilingual {
-            self.opts.language.as_deref()
-        } else {
-            Some("en")
-        };
-        params.set_language(language);
-        params.set_translate(false);
-        // Each chunk stands alone: carrying text across chunks is how whisper loops.
-        params.set_no_context(true);
-        params.set_token_timestamps(true);
-        params.set_suppress_blank(true);
-        params.set_suppress_nst(true);
-        params.set_print_progress(false);
-        params.set_print_realtime(false);
-        params.set_print_timestamps(false);
-        params.set_print_special(false);
-        if let Some(prompt) = &self.opts.initial_prompt {
-            params.set_initial_prompt(prompt);
-        }
-        self.state
-            .full(params, &chunk.samples)
-            .map_err(|e| anyhow!("whisper failed on chunk at {:.1} s: {e:?}", chunk.start))?;
+/// Whisper sometimes ends a window early (emits end-of-text with speech still to come);
+/// when more than this much VAD speech is left untranscribed, decode again from there.
+const MIN_LEFTOVER_SPEECH_S: f64 = 1.0;
+const MAX_DECODE_PASSES: usize = 4;
 
-        let detected =
-            whisper_rs::get_lang_str(self.state.full_lang_id_from_state()).map(str::to_string);
-        let mut out = ChunkTranscript {
-            id: chunk.id,
-            language: language.map(str::to_string).or(detected),
-            ..Default::default()
-        };
+/// Decoding settings for one whisper call. FullParams borrows, so it is built per call.
+fn full_params<'a>(opts: &'a DecodeOptions, language: Option<&'a str>) -> FullParams<'a, 'a> {
+    let strategy = if opts.beam_size > 1 {
+        SamplingStrategy::BeamSearch {
+            beam_size: opts.beam_size as i32,
+            patience: -1.0,
+        }
+    } else {
+        SamplingStrategy::Greedy { best_of: 1 }
+    };
+    let mut params = FullParams::new(strategy);
+    params.set_n_threads(opts.threads as i32);
+    params.set_language(language);
+    params.set_translate(false);
+    // Each chunk stands alone: carrying text across chunks is how whisper loops.
+    params.set_no_context(true);
+    params.set_token_timestamps(true);
+    params.set_suppress_blank(true);
+    params.set_suppress_nst(true);
+    params.set_print_progress(false);
+    params.set_print_realtime(false);
+    params.set_print_timestamps(false);
+    params.set_print_special(false);
+    if let Some(prompt) = &opts.initial_prompt {
+        params.set_initial_prompt(prompt);
+    }
+    params
+}
+
+impl WhisperWorker {
+    /// One whisper pass over `chunk` from `from` seconds (absolute) to its end. Appends the
+    /// segments that pass the quality guards; returns the language used and where the
+    /// last decoded segment (kept or not) ended.
+    fn decode_pass(
+        &mut self,
+        chunk: &Chunk,
+        from: f64,
+        language: Option<&str>,
+        out: &mut ChunkTranscript,
+    ) -> Result<(Option<String>, f64)> {
+        let skip =
+            (((from - chunk.start) * 16_000.0).round().max(0.0) as usize).min(chunk.samples.len());
+        let params = full_params(&self.opts, language);
+        self.state
+            .full(params, &chunk.samples[skip..])
+            .map_err(|e| anyhow!("whisper failed on the audio at {:.1} s: {e:?}", from))?;
+        let offset = chunk.start + skip as f64 / 16_000.0;
+        let language = language.map(str::to_string).or_else(|| {
+            whisper_rs::get_lang_str(self.state.full_lang_id_from_state()).map(str::to_string)
+        });
+        let debug = std::env::var_os("SPACESCRIBE_DEBUG").is_some();
+        let mut decoded_to = from;
         for seg in self.state.as_iter() {
             let mut tokens = Vec::new();
             let mut logprob_sum = 0.0f32;
@@ -187,11 +202,14 @@ impl ChunkTranscriber for WhisperWorker {
                 logprob_sum += data.plog;
                 tokens.push(TimedToken {
                     bytes: tok.to_bytes().unwrap_or_default().to_vec(),
-                    start: chunk.start + data.t0 as f64 / 100.0,
-                    end: chunk.start + data.t1 as f64 / 100.0,
+                    start: offset + data.t0 as f64 / 100.0,
+                    end: offset + data.t1 as f64 / 100.0,
                     probability: data.p,
                 });
             }
+            let start = offset + seg.start_timestamp() as f64 / 100.0;
+            let end = (offset + seg.end_timestamp() as f64 / 100.0).min(chunk.end());
+            decoded_to = decoded_to.max(end);
             let text = seg
                 .to_str_lossy()
                 .map(|s| s.trim().to_string())
@@ -199,8 +217,6 @@ impl ChunkTranscriber for WhisperWorker {
             if text.is_empty() || tokens.is_empty() {
                 continue;
             }
-            let start = chunk.start + seg.start_timestamp() as f64 / 100.0;
-            let end = (chunk.start + seg.end_timestamp() as f64 / 100.0).min(chunk.end());
             let avg_logprob = logprob_sum / tokens.len() as f32;
             let no_speech_prob = seg.no_speech_probability();
             let scores = SegmentScores {
@@ -209,21 +225,71 @@ impl ChunkTranscriber for WhisperWorker {
                 no_speech_prob,
                 speech_fraction: covered_fraction(start, end, &chunk.speech),
             };
-            if judge(&scores).is_some() {
+            if let Some(why) = judge(&scores) {
+                if debug {
+                    eprintln!("dropped {why:?} [{start:.2}-{end:.2}] lp={avg_logprob:.2} ns={no_speech_prob:.2} {text}");
+                }
                 out.rejected += 1;
                 continue;
             }
-            let words = tokens_to_words(&tokens);
             out.segments.push(Segment {
                 start,
                 end,
                 text,
-                words,
+                words: tokens_to_words(&tokens),
                 speaker: None,
                 avg_logprob,
                 no_speech_prob,
             });
         }
+        if debug {
+            eprintln!(
+                "chunk {} pass from {from:.2} [{:.2}-{:.2}] decoded to {decoded_to:.2}",
+                chunk.id,
+                chunk.start,
+                chunk.end()
+            );
+        }
+        Ok((language, decoded_to))
+    }
+}
+
+impl ChunkTranscriber for WhisperWorker {
+    fn transcribe(&mut self, chunk: &Chunk) -> Result<ChunkTranscript> {
+        let mut out = ChunkTranscript {
+            id: chunk.id,
+            ..Default::default()
+        };
+        let mut language = if self.multilingual {
+            self.opts.language.clone()
+        } else {
+            Some("en".to_string())
+        };
+        let mut from = chunk.start;
+        for _ in 0..MAX_DECODE_PASSES {
+            let (used, decoded_to) =
+                self.decode_pass(chunk, from, language.as_deref(), &mut out)?;
+            // Later passes keep the language the first one detected.
+            language = language.or(used);
+            let leftover: f64 = chunk
+                .speech
+                .iter()
+                .map(|&(a, b)| (b - a.max(decoded_to)).max(0.0))
+                .sum();
+            if leftover < MIN_LEFTOVER_SPEECH_S || decoded_to <= from {
+                break;
+            }
+            // Restart at the first speech after what was decoded (a little before it, so
+            // the first word is whole).
+            let next_speech = chunk
+                .speech
+                .iter()
+                .map(|&(a, b)| a.max(decoded_to).min(b))
+                .find(|&t| t >= decoded_to)
+                .unwrap_or(decoded_to);
+            from = (next_speech - 0.1).max(decoded_to - 0.1).max(from + 0.5);
+        }
+        out.language = language;
         Ok(out)
     }
 }

@@ -1,0 +1,133 @@
+"""Side-by-side benchmark: spacescribe vs faster-whisper (see scripts/bench-transcribe).
+
+Each engine runs in its own child process so peak RSS (ru_maxrss of that child) and wall
+time are measured the same way for both. Both get the same audio, the same weights, the
+same thread count, greedy decoding, VAD on, and word timestamps on.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jiwer
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "spacescribe"
+MODELS = Path(os.environ.get("SPACESCRIBE_MODELS", CACHE / "models"))
+CT2 = CACHE / "ct2"
+
+FW_CHILD = r"""
+import sys, json
+from faster_whisper import WhisperModel
+ct2, audio, compute_type, threads, lang = sys.argv[1:6]
+m = WhisperModel(ct2, device="cpu", compute_type=compute_type, cpu_threads=int(threads))
+segs, info = m.transcribe(audio, beam_size=1, vad_filter=True, word_timestamps=True,
+                          language=None if lang == "auto" else lang)
+print(json.dumps(" ".join(s.text.strip() for s in segs)))
+"""
+
+
+def run_child(cmd):
+    """Run a command; return (wall seconds, peak RSS MiB of that child, stdout)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        sys.exit(f"error: {' '.join(map(str, cmd))} failed:\n{p.stderr[-2000:]}")
+    # ru_maxrss of RUSAGE_CHILDREN is the max over all waited-for children; a fresh
+    # interpreter per engine run keeps it per run (see main()).
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak, before) / 1024.0, p.stdout
+
+
+def normalize(text):
+    t = jiwer.ToLowerCase()(text)
+    t = jiwer.RemovePunctuation()(t)
+    return " ".join(t.split())
+
+
+def wer(ref, hyp):
+    return jiwer.wer(normalize(ref), normalize(hyp)) if hyp.strip() else 1.0
+
+
+def duration_s(audio):
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(audio)],
+        capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def one(args_json):
+    """Child mode: run one engine once, print a JSON result line (keeps RSS per run)."""
+    a = json.loads(args_json)
+    if a["engine"] == "spacescribe":
+        with tempfile.TemporaryDirectory() as out:
+            wall, rss, _ = run_child([
+                str(ROOT / "target/release/spacescribe"), "transcribe", "--quiet",
+                "--model", a["model"], "--threads", str(a["threads"]), "--language", a["lang"],
+                "--formats", "txt", "--no-diarize", "--out", out, a["audio"]])
+            stem = Path(a["audio"]).stem
+            lines = (Path(out) / f"{stem}.txt").read_text().splitlines()
+            text = " ".join(l.split("] ", 1)[-1] for l in lines)
+    else:
+        wall, rss, stdout = run_child([
+            sys.executable, "-c", FW_CHILD, str(CT2 / a["model"]), a["audio"],
+            a["compute_type"], str(a["threads"]), a["lang"]])
+        text = json.loads(stdout.strip().splitlines()[-1])
+    print(json.dumps({"wall": wall, "rss": rss, "text": text}))
+
+
+def measure(spec):
+    p = subprocess.run([sys.executable, __file__, "--one", json.dumps(spec)],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(p.stderr or p.stdout)
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--models", default="tiny.en,base")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    ap.add_argument("audio", nargs="*")
+    a = ap.parse_args()
+    if a.one:
+        return one(a.one)
+    audios = [Path(x) for x in a.audio] or [ROOT / "samples/interview.wav", ROOT / "samples/panel.flac"]
+    print(f"threads: {a.threads}; machine: {os.cpu_count()} cores; greedy, VAD on, word timestamps on\n")
+    header = f"| audio | model | engine | wall s | RTF | peak RSS MiB | WER % | time ratio | RSS ratio |"
+    print(header)
+    print("|" + "---|" * 9)
+    for audio in audios:
+        ref_path = audio.with_name(audio.name.split(".")[0] + ".ref.txt")
+        ref = ref_path.read_text() if ref_path.exists() else None
+        dur = duration_s(audio)
+        for model in a.models.split(","):
+            lang = "en" if model.endswith(".en") else "auto"
+            rows = []
+            ours = measure({"engine": "spacescribe", "model": model, "threads": a.threads,
+                            "audio": str(audio), "lang": lang})
+            rows.append(("spacescribe (ggml f16)", ours))
+            for ct in ("int8", "float32"):
+                r = measure({"engine": "faster-whisper", "model": model, "threads": a.threads,
+                             "audio": str(audio), "lang": lang, "compute_type": ct})
+                rows.append((f"faster-whisper {ct}", r))
+            for name, r in rows:
+                w = f"{100 * wer(ref, r['text']):.1f}" if ref else "-"
+                tr = f"{ours['wall'] / r['wall']:.2f}" if r is not ours else "1.00"
+                rr = f"{ours['rss'] / r['rss']:.2f}" if r is not ours else "1.00"
+                print(f"| {audio.name} ({dur:.0f} s) | {model} | {name} | {r['wall']:.1f} | "
+                      f"{r['wall'] / dur:.3f} | {r['rss']:.0f} | {w} | {tr} | {rr} |", flush=True)
+    print("\ntime ratio and RSS ratio = spacescribe / that engine (below 1.0: spacescribe is faster / smaller)")
+
+
+if __name__ == "__main__":
+    main()
