@@ -1,15 +1,19 @@
-//! Model-backed end-to-end checks with the tiny.en model the set-up builds.
+//! Model-backed end-to-end checks with the models the set-up builds (tiny.en unless said).
 
 mod common;
 
 use common::*;
 
 fn transcribe(input: &std::path::Path, out: &std::path::Path, extra: &[&str]) {
+    transcribe_with("tiny.en", input, out, extra)
+}
+
+fn transcribe_with(model: &str, input: &std::path::Path, out: &std::path::Path, extra: &[&str]) {
     let mut args = vec![
         "transcribe",
         "--quiet",
         "--model",
-        "tiny.en",
+        model,
         "--out",
         out.to_str().unwrap(),
     ];
@@ -31,14 +35,16 @@ fn interview_transcript_matches_reference() {
     assert!(w < 0.15, "WER {w:.3} too high:\n{hyp}");
 }
 
+/// With the default model (base): tiny.en is too fragile for a 2% bound (it hears
+/// "asked"/"ask" differently after AAC coding).
 #[test]
 fn m4a_and_wav_give_the_same_words() {
     require_models();
     let dir = tempfile::tempdir().unwrap();
-    transcribe(&sample("interview.wav"), dir.path(), &[]);
+    transcribe_with("base", &sample("interview.wav"), dir.path(), &[]);
     let wav_text = transcript_text(&dir.path().join("interview.txt"));
     let dir2 = tempfile::tempdir().unwrap();
-    transcribe(&sample("interview.m4a"), dir2.path(), &[]);
+    transcribe_with("base", &sample("interview.m4a"), dir2.path(), &[]);
     let m4a_text = transcript_text(&dir2.path().join("interview.txt"));
     let w = wer(&wav_text, &m4a_text);
     assert!(

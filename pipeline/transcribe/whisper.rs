@@ -202,8 +202,9 @@ impl WhisperWorker {
                 logprob_sum += data.plog;
                 tokens.push(TimedToken {
                     bytes: tok.to_bytes().unwrap_or_default().to_vec(),
-                    start: offset + data.t0 as f64 / 100.0,
-                    end: offset + data.t1 as f64 / 100.0,
+                    // Token times can run past the audio (whisper pads to 30 s).
+                    start: (offset + data.t0 as f64 / 100.0).min(chunk.end()),
+                    end: (offset + data.t1 as f64 / 100.0).min(chunk.end()),
                     probability: data.p,
                 });
             }

@@ -19,7 +19,7 @@ pub fn sample(name: &str) -> PathBuf {
 /// The models the set-up installs must be there: model-backed tests fail, never skip.
 pub fn require_models() {
     let dir = spacescribe::models::models_dir();
-    for file in ["ggml-tiny.en.bin", "ggml-silero-vad.bin"] {
+    for file in ["ggml-tiny.en.bin", "ggml-base.bin", "ggml-silero-vad.bin"] {
         assert!(
             dir.join(file).is_file(),
             "{} missing: run scripts/setup (or scripts/fetch-models) first",
