@@ -52,10 +52,12 @@ pub struct WhisperModel {
 impl WhisperModel {
     pub fn load(path: &Path, use_gpu: bool) -> Result<Self> {
         check_ggml_file(path)?;
-        let mut params = WhisperContextParameters::default();
-        params.use_gpu = use_gpu;
-        // Flash attention on the GPU is the fast path; on CPU it brings little.
-        params.flash_attn = use_gpu;
+        let params = WhisperContextParameters {
+            use_gpu,
+            // Flash attention on the GPU is the fast path; on CPU it brings little.
+            flash_attn: use_gpu,
+            ..Default::default()
+        };
         let ctx = WhisperContext::new_with_params(path, params)
             .map_err(|e| anyhow!("cannot load whisper model {}: {e:?}", path.display()))?;
         Ok(Self {
