@@ -1,0 +1,228 @@
+//! Output files, one format per file in this directory. Every writer writes into any
+//! `io::Write` (tested against expected strings); `write_outputs` puts them on disk
+//! atomically: a temporary file in the target directory, renamed when complete, so a
+//! crash, Ctrl-C or full disk never leaves a half-written file under the final name.
+
+pub mod json;
+pub mod srt;
+pub mod txt;
+pub mod vtt;
+
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use crate::transcript::Transcript;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Txt,
+    Srt,
+    Vtt,
+    Json,
+}
+
+impl Format {
+    pub const ALL: &'static [Format] = &[Format::Txt, Format::Srt, Format::Vtt, Format::Json];
+
+    /// File name suffix after the input's stem.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Txt => "txt",
+            Format::Srt => "srt",
+            Format::Vtt => "vtt",
+            Format::Json => "json",
+        }
+    }
+
+    fn write(self, w: &mut dyn Write, t: &Transcript) -> io::Result<()> {
+        match self {
+            Format::Txt => txt::write_txt(w, t),
+            Format::Srt => srt::write_srt(w, t),
+            Format::Vtt => vtt::write_vtt(w, t),
+            Format::Json => json::write_json(w, t),
+        }
+    }
+}
+
+/// `--formats txt,srt` or `all`.
+pub fn parse_formats(list: &str) -> Result<Vec<Format>> {
+    let mut out = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if name == "all" {
+            out.extend_from_slice(Format::ALL);
+            continue;
+        }
+        match Format::ALL.iter().find(|f| f.extension() == name) {
+            Some(f) => out.push(*f),
+            None => bail!(
+                "unknown output format '{name}' (choose from {}, or all)",
+                Format::ALL
+                    .iter()
+                    .map(|f| f.extension())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+    out.dedup();
+    if out.is_empty() {
+        bail!("--formats is empty");
+    }
+    Ok(out)
+}
+
+/// Write `<dir>/<stem>.<ext>` for each format; returns the paths written.
+pub fn write_outputs(
+    dir: &Path,
+    stem: &str,
+    t: &Transcript,
+    formats: &[Format],
+) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for &format in formats {
+        let path = dir.join(format!("{stem}.{}", format.extension()));
+        write_atomically(&path, |w| format.write(w, t))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Write through a temporary file next to `path`, then rename it into place.
+pub fn write_atomically(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = tempfile::Builder::new()
+        .prefix(".spacescribe-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    {
+        let mut w = BufWriter::new(tmp.as_file());
+        fill(&mut w)?;
+        w.flush()?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// `hh:mm:ss<sep>mmm`, as SRT (`,`) and WebVTT (`.`) want.
+pub fn timestamp_ms(seconds: f64, sep: char) -> String {
+    let ms = (seconds.max(0.0) * 1000.0).round() as u64;
+    format!(
+        "{:02}:{:02}:{:02}{sep}{:03}",
+        ms / 3_600_000,
+        (ms / 60_000) % 60,
+        (ms / 1000) % 60,
+        ms % 1000
+    )
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use crate::transcript::{Segment, Transcript, Word};
+
+    pub fn word(w: &str, start: f64, end: f64, speaker: Option<usize>) -> Word {
+        Word {
+            word: w.into(),
+            start,
+            end,
+            probability: 0.9,
+            speaker,
+        }
+    }
+
+    /// Two segments; with `speakers`, the second belongs to a named guest.
+    pub fn transcript(speakers: bool) -> Transcript {
+        let s = |id| speakers.then_some(id);
+        Transcript {
+            language: "en".into(),
+            duration: 3725.0,
+            segments: vec![
+                Segment {
+                    start: 0.5,
+                    end: 2.25,
+                    text: "Hello there.".into(),
+                    words: vec![
+                        word("Hello", 0.5, 1.0, s(0)),
+                        word("there.", 1.1, 2.25, s(0)),
+                    ],
+                    speaker: s(0),
+                    avg_logprob: -0.1,
+                    no_speech_prob: 0.0,
+                },
+                Segment {
+                    start: 3723.0,
+                    end: 3724.5,
+                    text: "Bye <now> & \"go\"".into(),
+                    words: vec![word("Bye", 3723.0, 3723.4, s(1))],
+                    speaker: s(1),
+                    avg_logprob: -0.1,
+                    no_speech_prob: 0.0,
+                },
+            ],
+            speakers: if speakers {
+                vec!["SPEAKER_00".into(), "Ana".into()]
+            } else {
+                vec![]
+            },
+            turns: vec![],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_parse_and_reject_unknown_names() {
+        assert_eq!(
+            parse_formats("txt, json").unwrap(),
+            vec![Format::Txt, Format::Json]
+        );
+        assert_eq!(parse_formats("all").unwrap(), Format::ALL.to_vec());
+        let e = parse_formats("txt,docx").unwrap_err().to_string();
+        assert!(e.contains("unknown output format 'docx'"), "{e}");
+    }
+
+    #[test]
+    fn timestamps_round_to_milliseconds() {
+        assert_eq!(timestamp_ms(3725.0005, ','), "01:02:05,001");
+        assert_eq!(timestamp_ms(0.0, '.'), "00:00:00.000");
+    }
+
+    #[test]
+    fn outputs_are_written_whole_and_no_temp_files_remain() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = fixtures::transcript(false);
+        let paths = write_outputs(dir.path(), "talk", &t, Format::ALL).unwrap();
+        assert_eq!(paths.len(), 4);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names.len(), 4, "{names:?}");
+        assert!(names.iter().all(|n| !n.ends_with(".tmp")));
+    }
+
+    #[test]
+    fn a_failing_writer_leaves_no_file_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.txt");
+        let r = write_atomically(&path, |w| {
+            w.write_all(b"half")?;
+            Err(io::Error::other("disk full"))
+        });
+        assert!(r.is_err());
+        assert!(!path.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}
