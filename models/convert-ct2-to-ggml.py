@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Convert a CTranslate2 (faster-whisper) Whisper model directory into a whisper.cpp ggml file.
 
-    convert-ct2-to-ggml.py CT2_DIR OUT.bin
+    convert-ct2-to-ggml.py CT2_DIR OUT.bin [f16|q8_0]
+
+f16 (default) matches the official ggml files. q8_0 stores the 2-D weight matrices as
+ggml's 8-bit blocks (what whisper.cpp's quantize tool writes): about half the size and
+faster matrix products on CPU, the counterpart of CTranslate2's int8.
 
 Needs only numpy. The ggml layout follows whisper.cpp's models/convert-pt-to-ggml.py and
 the loader in whisper.cpp 1.8.3 (whisper_model_load): hparams, mel filters, vocabulary,
@@ -15,6 +19,11 @@ from pathlib import Path
 import numpy as np
 
 GGML_MAGIC = 0x67676D6C
+GGML_TYPE_F32, GGML_TYPE_F16, GGML_TYPE_Q8_0 = 0, 1, 8
+GGML_FTYPE = {"f16": 1, "q8_0": 7}  # ggml_ftype: MOSTLY_F16, MOSTLY_Q8_0
+GGML_QNT_VERSION = 2
+GGML_QNT_VERSION_FACTOR = 1000
+QK8_0 = 32
 CT2_DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
 
 
@@ -165,6 +174,19 @@ def ggml_tensors(v):
     return t
 
 
+def quantize_q8_0(x):
+    """Rows of float values -> ggml block_q8_0 bytes: per 32 values, an f16 scale then 32 int8."""
+    x = np.asarray(x, dtype=np.float32).reshape(-1, QK8_0)
+    amax = np.abs(x).max(axis=1)
+    d = amax / 127.0
+    inv = np.where(d > 0, 1.0 / np.where(d > 0, d, 1.0), 0.0)
+    q = np.round(x * inv[:, None]).astype(np.int8)
+    blocks = np.empty(x.shape[0], dtype=[("d", "<f2"), ("qs", "i1", QK8_0)])
+    blocks["d"] = d.astype(np.float16)
+    blocks["qs"] = q
+    return blocks.tobytes()
+
+
 def layers(v, side):
     n = 0
     while f"{side}/layer_{n}/self_attention/linear_0/weight" in v:
@@ -177,9 +199,12 @@ def scalar(v, name, default):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         raise SystemExit(__doc__)
     ct2_dir, out_path = Path(sys.argv[1]), Path(sys.argv[2])
+    wtype = sys.argv[3] if len(sys.argv) == 4 else "f16"
+    if wtype not in GGML_FTYPE:
+        raise SystemExit(f"unknown weight type {wtype!r} (f16 or q8_0)")
     v = read_ct2(ct2_dir / "model.bin")
     conv1 = v["encoder/conv1/weight"]
     n_audio_state, n_mels = conv1.shape[0], conv1.shape[1]
@@ -196,7 +221,7 @@ def main():
         scalar(v, "decoder/num_heads", n_text_state // 64),
         layers(v, "decoder"),
         n_mels,
-        1,  # ftype: f16
+        GGML_FTYPE[wtype] + (GGML_QNT_VERSION * GGML_QNT_VERSION_FACTOR if wtype != "f16" else 0),
     ]
     filters = mel_filters(n_mels=n_mels)
     tokens = vocabulary(ct2_dir)
@@ -214,13 +239,19 @@ def main():
             f.write(tok)
         for name, data in tensors.items():
             data = np.asarray(data)
+            # Same choice as whisper.cpp: matrices in the weight type, convolutions f16,
+            # vectors, conv biases and positional embeddings f32.
             as_f16 = data.ndim >= 2 and name not in f32_names
-            data = data.astype(np.float16 if as_f16 else np.float32)
+            as_q8 = wtype == "q8_0" and data.ndim == 2 and as_f16 and data.shape[-1] % QK8_0 == 0
+            ttype = GGML_TYPE_Q8_0 if as_q8 else GGML_TYPE_F16 if as_f16 else GGML_TYPE_F32
             enc = name.encode()
-            f.write(struct.pack("<iii", data.ndim, len(enc), 1 if as_f16 else 0))
+            f.write(struct.pack("<iii", data.ndim, len(enc), ttype))
             f.write(struct.pack(f"<{data.ndim}i", *reversed(data.shape)))
             f.write(enc)
-            f.write(np.ascontiguousarray(data).tobytes())
+            if as_q8:
+                f.write(quantize_q8_0(data))
+            else:
+                f.write(np.ascontiguousarray(data.astype(np.float16 if as_f16 else np.float32)).tobytes())
     tmp.replace(out_path)
     print(f"{out_path}: {len(tensors)} tensors, n_vocab {n_vocab}, {len(tokens)} text tokens, "
           f"{hparams[4]}+{hparams[8]} layers, width {n_audio_state}")

@@ -59,7 +59,10 @@ impl EngineConfig {
 /// parallel chunks scale better than more threads inside one whisper call; but each
 /// worker holds its own whisper state, so past four workers extra threads go inside.
 pub fn split_threads(threads: usize) -> (usize, usize) {
-    let workers = threads.clamp(1, 4);
+    let workers = std::env::var("SPACESCRIBE_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(threads.clamp(1, 4));
     (workers, (threads / workers).max(1))
 }
 

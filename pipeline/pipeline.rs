@@ -19,7 +19,7 @@ use crate::progress::Progress;
 use crate::resample::{StreamResampler, WHISPER_SAMPLE_RATE};
 use crate::segment::{Chunk, SegmentOptions, Segmenter};
 use crate::source::AudioSource;
-use crate::transcribe::{ChunkTranscriber, ChunkTranscript};
+use crate::transcribe::{ChunkTranscriber, ChunkTranscript, LanguageLatch};
 use crate::vad::SpeechProbability;
 
 /// Everything a run produced, in time order.
@@ -55,9 +55,11 @@ pub fn run(
     let (chunk_tx, chunk_rx) = bounded::<Chunk>(2 * workers);
     let (result_tx, result_rx) = unbounded::<(Result<ChunkTranscript>, f64, Vec<(f64, f64)>)>();
     let stop = AtomicBool::new(false);
+    let language = LanguageLatch::default();
 
     std::thread::scope(|scope| -> Result<RunOutput> {
         let stop = &stop;
+        let language = &language;
         let producer = scope.spawn(move || -> Result<ProducerSummary> {
             let result = produce(&mut *source, vad, segment_opts, &chunk_tx, stop, interrupt);
             if result.is_err() {
@@ -73,7 +75,7 @@ pub fn run(
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
-                    let result = transcriber.transcribe(&chunk);
+                    let result = transcriber.transcribe(&chunk, language);
                     let failed = result.is_err();
                     let _ = tx.send((result, chunk.end(), chunk.speech));
                     if failed {

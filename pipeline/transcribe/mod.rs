@@ -22,9 +22,26 @@ pub struct ChunkTranscript {
     pub rejected: usize,
 }
 
+/// The language of the recording being transcribed, shared by the workers of one run.
+/// Detection costs whisper a second encoder pass per chunk, so like faster-whisper and
+/// WhisperX we detect on the first chunk(s) and keep that language for the file.
+#[derive(Debug, Default)]
+pub struct LanguageLatch(std::sync::OnceLock<String>);
+
+impl LanguageLatch {
+    pub fn get(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
+    }
+
+    /// Record a detected language; the first one recorded wins.
+    pub fn set(&self, language: &str) {
+        let _ = self.0.set(language.to_string());
+    }
+}
+
 /// A speech-to-text engine bound to one worker thread.
 pub trait ChunkTranscriber: Send {
-    fn transcribe(&mut self, chunk: &Chunk) -> Result<ChunkTranscript>;
+    fn transcribe(&mut self, chunk: &Chunk, language: &LanguageLatch) -> Result<ChunkTranscript>;
 }
 
 /// Join chunk results (already in time order) into one transcript. The language is the

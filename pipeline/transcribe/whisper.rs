@@ -13,7 +13,7 @@ use whisper_rs::{
 
 use super::quality::{covered_fraction, judge, SegmentScores};
 use super::words::{tokens_to_words, TimedToken};
-use super::{ChunkTranscriber, ChunkTranscript};
+use super::{ChunkTranscriber, ChunkTranscript, LanguageLatch};
 use crate::segment::Chunk;
 use crate::transcript::Segment;
 
@@ -181,6 +181,7 @@ impl WhisperWorker {
         let skip =
             (((from - chunk.start) * 16_000.0).round().max(0.0) as usize).min(chunk.samples.len());
         let params = full_params(&self.opts, language);
+        let t0 = std::time::Instant::now();
         self.state
             .full(params, &chunk.samples[skip..])
             .map_err(|e| anyhow!("whisper failed on the audio at {:.1} s: {e:?}", from))?;
@@ -247,10 +248,12 @@ impl WhisperWorker {
         }
         if debug {
             eprintln!(
-                "chunk {} pass from {from:.2} [{:.2}-{:.2}] decoded to {decoded_to:.2}",
+                "chunk {} pass from {from:.2} [{:.2}-{:.2}] decoded to {decoded_to:.2} in {:.2}s, {} segments",
                 chunk.id,
                 chunk.start,
-                chunk.end()
+                chunk.end(),
+                t0.elapsed().as_secs_f64(),
+                self.state.full_n_segments()
             );
         }
         Ok((language, decoded_to))
@@ -258,13 +261,16 @@ impl WhisperWorker {
 }
 
 impl ChunkTranscriber for WhisperWorker {
-    fn transcribe(&mut self, chunk: &Chunk) -> Result<ChunkTranscript> {
+    fn transcribe(&mut self, chunk: &Chunk, latch: &LanguageLatch) -> Result<ChunkTranscript> {
         let mut out = ChunkTranscript {
             id: chunk.id,
             ..Default::default()
         };
         let mut language = if self.multilingual {
-            self.opts.language.clone()
+            self.opts
+                .language
+                .clone()
+                .or_else(|| latch.get().map(str::to_string))
         } else {
             Some("en".to_string())
         };
@@ -291,6 +297,9 @@ impl ChunkTranscriber for WhisperWorker {
                 .find(|&t| t >= decoded_to)
                 .unwrap_or(decoded_to);
             from = (next_speech - 0.1).max(decoded_to - 0.1).max(from + 0.5);
+        }
+        if let Some(lang) = &language {
+            latch.set(lang);
         }
         out.language = language;
         Ok(out)
