@@ -6,6 +6,7 @@ pub mod build_info;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod diarize;
 pub mod models;
 pub mod pipeline;
 pub mod progress;

