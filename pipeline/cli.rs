@@ -18,7 +18,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Transcribe one or more recordings (wav, mp3, m4a/mp4, aac, flac, ogg, ...).
-    Transcribe(TranscribeArgs),
+    Transcribe(Box<TranscribeArgs>),
     /// Show or manage the installed models.
     Models {
         #[command(subcommand)]
@@ -52,6 +52,37 @@ pub struct TranscribeArgs {
     /// Do not print the progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub speakers: SpeakerArgs,
+}
+
+/// Diarization flags shared by `transcribe` and `live`.
+#[derive(Args, Debug, Clone)]
+pub struct SpeakerArgs {
+    /// Plain transcription: no speaker labels, statistics or report.
+    #[arg(long)]
+    pub no_diarize: bool,
+
+    /// Exact number of speakers, when known.
+    #[arg(long, conflicts_with_all = ["min_speakers", "max_speakers"])]
+    pub speakers: Option<usize>,
+
+    /// Fewest speakers to consider when counting them automatically.
+    #[arg(long, default_value_t = 1)]
+    pub min_speakers: usize,
+
+    /// Most speakers to consider when counting them automatically.
+    #[arg(long, default_value_t = 10)]
+    pub max_speakers: usize,
+
+    /// Name the speaker whose voice matches a reference clip: NAME=clip.wav (repeatable).
+    #[arg(long, value_name = "NAME=CLIP")]
+    pub enroll: Vec<String>,
+
+    /// Rename a speaker in every output: SPEAKER_00=NAME (repeatable).
+    #[arg(long, value_name = "LABEL=NAME")]
+    pub rename: Vec<String>,
 }
 
 /// Flags shared by `transcribe` and `live`.

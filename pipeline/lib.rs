@@ -2,11 +2,13 @@
 //! statistics out. See `pipeline.rs` for how the stages are wired together; every
 //! other module is a plain stage testable on one thread.
 
+pub mod align;
 pub mod build_info;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diarize;
+pub mod gpu;
 pub mod models;
 pub mod pipeline;
 pub mod progress;
@@ -14,6 +16,7 @@ pub mod report;
 pub mod resample;
 pub mod segment;
 pub mod source;
+pub mod stats;
 pub mod timefmt;
 pub mod transcribe;
 pub mod transcript;

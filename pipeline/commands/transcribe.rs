@@ -1,29 +1,92 @@
-//! `spacescribe transcribe`: each input through the pipeline, then its output files.
-//! One bad input is reported and counted; the rest still run.
+//! `spacescribe transcribe`: each input through the pipeline, then speaker labels and the
+//! output files. One bad input is reported and counted; the rest still run.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 
-use crate::cli::TranscribeArgs;
+use crate::cli::{SpeakerArgs, TranscribeArgs};
 use crate::config::EngineConfig;
-use crate::models::{support_model, VAD_FILE};
+use crate::diarize::cluster::ClusterOptions;
+use crate::diarize::embed::SpeakerEmbedder;
+use crate::diarize::{label_speakers, parse_pair, SpeakerOptions};
+use crate::models::{support_model, SPEAKER_MODEL_FILE, VAD_FILE};
 use crate::pipeline;
 use crate::progress::Progress;
-use crate::report::{parse_formats, write_outputs};
+use crate::report::{parse_formats, write_outputs, Format};
 use crate::segment::SegmentOptions;
+use crate::source::clip::read_clip_16k;
 use crate::source::file::FileSource;
 use crate::source::AudioSource;
 use crate::transcribe::whisper::WhisperModel;
 use crate::transcribe::{assemble, ChunkTranscriber};
 use crate::vad::SileroVad;
 
+/// Everything needed to label speakers, loaded once for all inputs.
+pub struct Diarizer {
+    pub embedder: SpeakerEmbedder,
+    pub options: SpeakerOptions,
+}
+
+impl Diarizer {
+    /// None with `--no-diarize`; checks flags and loads the model and enrollment clips.
+    pub fn from_args(args: &SpeakerArgs) -> Result<Option<Self>> {
+        if args.no_diarize {
+            return Ok(None);
+        }
+        if args.speakers == Some(0)
+            || args.min_speakers == 0
+            || args.min_speakers > args.max_speakers
+        {
+            anyhow::bail!(
+                "speaker counts must be at least 1, with --min-speakers <= --max-speakers"
+            );
+        }
+        let embedder = SpeakerEmbedder::load(&support_model(SPEAKER_MODEL_FILE)?)?;
+        let mut enrolled = Vec::new();
+        for value in &args.enroll {
+            let (name, clip) = parse_pair("--enroll", value)?;
+            let samples = read_clip_16k(Path::new(&clip))
+                .with_context(|| format!("--enroll {name}: cannot read {clip}"))?;
+            let embedding = embedder
+                .embed(&samples)
+                .with_context(|| format!("--enroll {name}: {clip}"))?;
+            enrolled.push((name, embedding));
+        }
+        let renames = args
+            .rename
+            .iter()
+            .map(|v| parse_pair("--rename", v))
+            .collect::<Result<_>>()?;
+        Ok(Some(Self {
+            embedder,
+            options: SpeakerOptions {
+                cluster: ClusterOptions {
+                    num_speakers: args.speakers,
+                    min_speakers: args.min_speakers,
+                    max_speakers: args.max_speakers,
+                },
+                enrolled,
+                renames,
+            },
+        }))
+    }
+}
+
 pub fn run(args: &TranscribeArgs, interrupt: &AtomicBool) -> Result<usize> {
-    let formats = parse_formats(&args.formats)?;
+    let mut formats = parse_formats(&args.formats)?;
+    if args.speakers.no_diarize {
+        // Speaker-only formats make no sense without speakers; asked for explicitly, say so.
+        if args.formats != "all" && formats.iter().any(|f| f.needs_speakers()) {
+            anyhow::bail!("rttm, stats and html outputs need speaker labels: drop --no-diarize");
+        }
+        formats.retain(|f| !f.needs_speakers());
+    }
     let engine = EngineConfig::from_args(&args.engine)?;
     let vad_path = support_model(VAD_FILE)?;
-    let use_gpu = false; // MERGE: gpu.rs from the cuda branch
+    let use_gpu = crate::gpu::resolve(engine.gpu)?;
+    let diarizer = Diarizer::from_args(&args.speakers)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create output directory {}", args.out.display()))?;
     let model = WhisperModel::load(&engine.model_path, use_gpu)?;
@@ -45,6 +108,7 @@ pub fn run(args: &TranscribeArgs, interrupt: &AtomicBool) -> Result<usize> {
             input,
             &vad_path,
             &mut transcribers,
+            diarizer.as_ref(),
             args,
             &formats,
             interrupt,
@@ -61,8 +125,9 @@ fn transcribe_one(
     input: &Path,
     vad_path: &Path,
     transcribers: &mut [Box<dyn ChunkTranscriber>],
+    diarizer: Option<&Diarizer>,
     args: &TranscribeArgs,
-    formats: &[crate::report::Format],
+    formats: &[Format],
     interrupt: &AtomicBool,
 ) -> Result<()> {
     let source = FileSource::open(input)?;
@@ -77,12 +142,16 @@ fn transcribe_one(
         Box::new(vad),
         SegmentOptions::default(),
         transcribers,
+        diarizer.map(|d| &d.embedder),
         &progress,
         interrupt,
     )
     .with_context(|| input.display().to_string())?;
     progress.finish();
-    let transcript = assemble(&run.chunks, run.duration);
+    let mut transcript = assemble(&run.chunks, run.duration);
+    if let Some(d) = diarizer {
+        label_speakers(&mut transcript, &run.windows, &run.speech, &d.options);
+    }
     let stem = input
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -90,10 +159,11 @@ fn transcribe_one(
     let written = write_outputs(&args.out, &stem, &transcript, formats)?;
     if !args.quiet {
         eprintln!(
-            "{}: {} of audio, {} segments, language {} -> {}",
+            "{}: {} of audio, {} segments, {} speakers, language {} -> {}",
             input.display(),
             crate::timefmt::hms(transcript.duration),
             transcript.segments.len(),
+            transcript.speakers.len(),
             transcript.language,
             written
                 .iter()

@@ -3,8 +3,11 @@
 //! atomically: a temporary file in the target directory, renamed when complete, so a
 //! crash, Ctrl-C or full disk never leaves a half-written file under the final name.
 
+pub mod html;
 pub mod json;
+pub mod rttm;
 pub mod srt;
+pub mod stats_files;
 pub mod txt;
 pub mod vtt;
 
@@ -13,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+use crate::stats::{compute_stats, ConversationStats};
 use crate::transcript::Transcript;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,10 +25,31 @@ pub enum Format {
     Srt,
     Vtt,
     Json,
+    Rttm,
+    StatsJson,
+    StatsCsv,
+    Html,
+}
+
+/// What a writer may need besides the transcript.
+pub struct WriteContext<'a> {
+    pub transcript: &'a Transcript,
+    /// The input's file stem (RTTM's recording id, the report's title).
+    pub stem: &'a str,
+    pub stats: &'a ConversationStats,
 }
 
 impl Format {
-    pub const ALL: &'static [Format] = &[Format::Txt, Format::Srt, Format::Vtt, Format::Json];
+    pub const ALL: &'static [Format] = &[
+        Format::Txt,
+        Format::Srt,
+        Format::Vtt,
+        Format::Json,
+        Format::Rttm,
+        Format::StatsJson,
+        Format::StatsCsv,
+        Format::Html,
+    ];
 
     /// File name suffix after the input's stem.
     pub fn extension(self) -> &'static str {
@@ -33,15 +58,32 @@ impl Format {
             Format::Srt => "srt",
             Format::Vtt => "vtt",
             Format::Json => "json",
+            Format::Rttm => "rttm",
+            Format::StatsJson => "stats.json",
+            Format::StatsCsv => "stats.csv",
+            Format::Html => "html",
         }
     }
 
-    fn write(self, w: &mut dyn Write, t: &Transcript) -> io::Result<()> {
+    /// Formats that only exist with speaker labels.
+    pub fn needs_speakers(self) -> bool {
+        matches!(
+            self,
+            Format::Rttm | Format::StatsJson | Format::StatsCsv | Format::Html
+        )
+    }
+
+    fn write(self, w: &mut dyn Write, c: &WriteContext) -> io::Result<()> {
+        let t = c.transcript;
         match self {
             Format::Txt => txt::write_txt(w, t),
             Format::Srt => srt::write_srt(w, t),
             Format::Vtt => vtt::write_vtt(w, t),
             Format::Json => json::write_json(w, t),
+            Format::Rttm => rttm::write_rttm(w, t, c.stem),
+            Format::StatsJson => stats_files::write_stats_json(w, c.stats),
+            Format::StatsCsv => stats_files::write_stats_csv(w, c.stats),
+            Format::Html => html::write_html(w, t, c.stats, c.stem),
         }
     }
 }
@@ -80,10 +122,16 @@ pub fn write_outputs(
     t: &Transcript,
     formats: &[Format],
 ) -> Result<Vec<PathBuf>> {
+    let stats = compute_stats(t);
+    let context = WriteContext {
+        transcript: t,
+        stem,
+        stats: &stats,
+    };
     let mut written = Vec::new();
     for &format in formats {
         let path = dir.join(format!("{stem}.{}", format.extension()));
-        write_atomically(&path, |w| format.write(w, t))
+        write_atomically(&path, |w| format.write(w, &context))
             .with_context(|| format!("cannot write {}", path.display()))?;
         written.push(path);
     }
@@ -204,12 +252,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let t = fixtures::transcript(false);
         let paths = write_outputs(dir.path(), "talk", &t, Format::ALL).unwrap();
-        assert_eq!(paths.len(), 4);
+        assert_eq!(paths.len(), 8);
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
-        assert_eq!(names.len(), 4, "{names:?}");
+        assert_eq!(names.len(), 8, "{names:?}");
         assert!(names.iter().all(|n| !n.ends_with(".tmp")));
     }
 

@@ -2,6 +2,7 @@
 //! the resampler brings them to 16 kHz. Files decode with symphonia (`file.rs`); the
 //! microphone (`live`) implements the same trait so both feed one pipeline.
 
+pub mod clip;
 pub mod file;
 
 use anyhow::Result;

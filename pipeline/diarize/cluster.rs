@@ -1,0 +1,335 @@
+//! Speaker clustering: 3D-Speaker's spectral clustering as senko 0.2.2 runs it (our peer):
+//! cosine affinities, p-pruning (keep each row's strongest 1.2%, at least 6), unnormalised
+//! Laplacian, eigengap for the speaker count, k-means on the leading eigenvectors; then
+//! tiny clusters (< 4 windows) join their nearest large cluster and clusters whose centroids
+//! are more than 0.875 cosine-similar merge. Spectral clustering suits 2-10 speakers with
+//! unequal talk time better than a fixed agglomerative threshold: the count comes from the
+//! affinity structure, not from a distance tuned on one kind of audio.
+
+use nalgebra::{DMatrix, SymmetricEigen};
+
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    /// Exact number of speakers when the user knows it.
+    pub num_speakers: Option<usize>,
+    pub min_speakers: usize,
+    pub max_speakers: usize,
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        Self {
+            num_speakers: None,
+            min_speakers: 1,
+            max_speakers: 10,
+        }
+    }
+}
+
+const PVAL: f64 = 0.012;
+const MIN_PNUM: usize = 6;
+const MIN_CLUSTER_SIZE: usize = 4;
+const MERGE_COSINE: f32 = 0.875;
+/// With fewer windows than this (about 7 s of speech) everything is one speaker unless
+/// the user says otherwise: too little evidence to split.
+const MIN_WINDOWS_TO_SPLIT: usize = 10;
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let n = (dot(a, a) * dot(b, b)).sqrt();
+    if n > 0.0 {
+        dot(a, b) / n
+    } else {
+        0.0
+    }
+}
+
+/// Cluster label per embedding; labels are 0..k in no particular order.
+pub fn cluster(embeddings: &[Vec<f32>], opts: &ClusterOptions) -> Vec<usize> {
+    let n = embeddings.len();
+    let fixed = opts.num_speakers;
+    if n == 0 {
+        return Vec::new();
+    }
+    let min_k = fixed.unwrap_or(opts.min_speakers).max(1);
+    if n < MIN_WINDOWS_TO_SPLIT && fixed.is_none() && min_k <= 1 {
+        return vec![0; n];
+    }
+    let k_cap = n.max(1);
+    let labels = spectral(
+        embeddings,
+        fixed.map(|k| k.min(k_cap)),
+        opts.min_speakers.min(k_cap),
+        opts.max_speakers.min(k_cap),
+    );
+    if fixed.is_some() {
+        return compact(labels);
+    }
+    let labels = absorb_small_clusters(embeddings, labels);
+    merge_similar(embeddings, labels, min_k)
+}
+
+fn spectral(x: &[Vec<f32>], fixed: Option<usize>, min_k: usize, max_k: usize) -> Vec<usize> {
+    let n = x.len();
+    let mut a = DMatrix::<f64>::zeros(n, n);
+    for i in 0..n {
+        for j in i..n {
+            let c = cosine(&x[i], &x[j]) as f64;
+            a[(i, j)] = c;
+            a[(j, i)] = c;
+        }
+    }
+    // p-pruning: zero each row's weakest entries.
+    let n_zero = (((1.0 - PVAL) * n as f64) as usize).min(n.saturating_sub(MIN_PNUM));
+    for i in 0..n {
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&p, &q| a[(i, p)].total_cmp(&a[(i, q)]));
+        for &j in &order[..n_zero] {
+            a[(i, j)] = 0.0;
+        }
+    }
+    let a = (&a + a.transpose()) * 0.5;
+    let mut l = -a.clone();
+    for i in 0..n {
+        l[(i, i)] = 0.0;
+        let degree: f64 = (0..n).filter(|&j| j != i).map(|j| a[(i, j)].abs()).sum();
+        l[(i, i)] = degree;
+    }
+    let eig = SymmetricEigen::new(l);
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&p, &q| eig.eigenvalues[p].total_cmp(&eig.eigenvalues[q]));
+    let k = match fixed {
+        Some(k) => k,
+        None => {
+            let lo = min_k.max(1) - 1;
+            let hi = (max_k + 1).min(n);
+            let vals: Vec<f64> = order[lo..hi].iter().map(|&i| eig.eigenvalues[i]).collect();
+            let best = vals
+                .windows(2)
+                .enumerate()
+                .max_by(|a, b| (a.1[1] - a.1[0]).total_cmp(&(b.1[1] - b.1[0])))
+                .map_or(0, |(i, _)| i);
+            best + min_k.max(1)
+        }
+    }
+    .clamp(1, n);
+    let points: Vec<Vec<f64>> = (0..n)
+        .map(|r| {
+            order[..k]
+                .iter()
+                .map(|&c| eig.eigenvectors[(r, c)])
+                .collect()
+        })
+        .collect();
+    kmeans(&points, k)
+}
+
+/// k-means++ with a fixed seed and several restarts; deterministic.
+fn kmeans(points: &[Vec<f64>], k: usize) -> Vec<usize> {
+    let dist = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>();
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut best: Option<(f64, Vec<usize>)> = None;
+    for _ in 0..10 {
+        let mut centres =
+            vec![points[(next() * points.len() as f64) as usize % points.len()].clone()];
+        while centres.len() < k {
+            let d: Vec<f64> = points
+                .iter()
+                .map(|p| centres.iter().map(|c| dist(p, c)).fold(f64::MAX, f64::min))
+                .collect();
+            let total: f64 = d.iter().sum();
+            let mut target = next() * total;
+            let mut pick = d.len() - 1;
+            for (i, di) in d.iter().enumerate() {
+                if target <= *di {
+                    pick = i;
+                    break;
+                }
+                target -= di;
+            }
+            centres.push(points[pick].clone());
+        }
+        let mut labels = vec![0; points.len()];
+        for _ in 0..100 {
+            let mut changed = false;
+            for (i, p) in points.iter().enumerate() {
+                let l = (0..k)
+                    .min_by(|&a, &b| dist(p, &centres[a]).total_cmp(&dist(p, &centres[b])))
+                    .unwrap();
+                changed |= labels[i] != l;
+                labels[i] = l;
+            }
+            for (c, centre) in centres.iter_mut().enumerate() {
+                let members: Vec<&Vec<f64>> = points
+                    .iter()
+                    .zip(&labels)
+                    .filter(|(_, &l)| l == c)
+                    .map(|(p, _)| p)
+                    .collect();
+                if !members.is_empty() {
+                    for (d, v) in centre.iter_mut().enumerate() {
+                        *v = members.iter().map(|m| m[d]).sum::<f64>() / members.len() as f64;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let inertia: f64 = points
+            .iter()
+            .zip(&labels)
+            .map(|(p, &l)| dist(p, &centres[l]))
+            .sum();
+        if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
+            best = Some((inertia, labels));
+        }
+    }
+    best.map(|b| b.1).unwrap_or_default()
+}
+
+/// Relabel to 0..k with no gaps, in order of first occurrence.
+fn compact(labels: Vec<usize>) -> Vec<usize> {
+    let mut map = std::collections::HashMap::new();
+    labels
+        .into_iter()
+        .map(|l| {
+            let next = map.len();
+            *map.entry(l).or_insert(next)
+        })
+        .collect()
+}
+
+pub fn centroids(x: &[Vec<f32>], labels: &[usize]) -> Vec<Vec<f32>> {
+    let k = labels.iter().max().map_or(0, |m| m + 1);
+    let dim = x.first().map_or(0, Vec::len);
+    let mut c = vec![vec![0.0f32; dim]; k];
+    for (v, &l) in x.iter().zip(labels) {
+        c[l].iter_mut().zip(v).for_each(|(a, b)| *a += b);
+    }
+    c
+}
+
+fn absorb_small_clusters(x: &[Vec<f32>], labels: Vec<usize>) -> Vec<usize> {
+    let labels = compact(labels);
+    let k = labels.iter().max().map_or(0, |m| m + 1);
+    let sizes: Vec<usize> = (0..k)
+        .map(|c| labels.iter().filter(|&&l| l == c).count())
+        .collect();
+    let major: Vec<usize> = (0..k).filter(|&c| sizes[c] >= MIN_CLUSTER_SIZE).collect();
+    if major.is_empty() {
+        return vec![0; labels.len()];
+    }
+    let cents = centroids(x, &labels);
+    let labels = labels
+        .iter()
+        .zip(x)
+        .map(|(&l, v)| {
+            if sizes[l] >= MIN_CLUSTER_SIZE {
+                l
+            } else {
+                *major
+                    .iter()
+                    .max_by(|&&a, &&b| cosine(v, &cents[a]).total_cmp(&cosine(v, &cents[b])))
+                    .unwrap()
+            }
+        })
+        .collect();
+    compact(labels)
+}
+
+fn merge_similar(x: &[Vec<f32>], mut labels: Vec<usize>, min_k: usize) -> Vec<usize> {
+    loop {
+        let cents = centroids(x, &labels);
+        let k = cents.len();
+        if k <= min_k {
+            return labels;
+        }
+        let mut best = (0, 0, f32::MIN);
+        for a in 0..k {
+            for b in a + 1..k {
+                let c = cosine(&cents[a], &cents[b]);
+                if c > best.2 {
+                    best = (a, b, c);
+                }
+            }
+        }
+        if best.2 <= MERGE_COSINE {
+            return labels;
+        }
+        labels
+            .iter_mut()
+            .filter(|l| **l == best.1)
+            .for_each(|l| *l = best.0);
+        labels = compact(labels);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic pseudo-random points around `k` random unit centres in 192-d.
+    fn blobs(k: usize, per: usize, noise: f32) -> (Vec<Vec<f32>>, Vec<usize>) {
+        let mut s = 12345u64 + k as u64;
+        let mut rnd = move || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 33) as f32 / (1u64 << 31) as f32) * 2.0 - 1.0
+        };
+        let centres: Vec<Vec<f32>> = (0..k).map(|_| (0..192).map(|_| rnd()).collect()).collect();
+        let mut x = Vec::new();
+        let mut truth = Vec::new();
+        // Unequal sizes, interleaved like turns in a conversation.
+        for i in 0..per * k {
+            let c = if i % 5 == 0 { (i / 5) % k } else { i % k };
+            let mut v: Vec<f32> = centres[c].iter().map(|&m| m + noise * rnd()).collect();
+            crate::diarize::embed::normalize(&mut v);
+            x.push(v);
+            truth.push(c);
+        }
+        (x, truth)
+    }
+
+    fn same_partition(a: &[usize], b: &[usize]) -> bool {
+        a.len() == b.len()
+            && (0..a.len()).all(|i| (0..a.len()).all(|j| (a[i] == a[j]) == (b[i] == b[j])))
+    }
+
+    #[test]
+    fn finds_the_number_of_speakers_and_their_windows() {
+        for k in 2..=4 {
+            let (x, truth) = blobs(k, 20, 0.8);
+            let labels = cluster(&x, &ClusterOptions::default());
+            assert!(same_partition(&labels, &truth), "k={k}: {labels:?}");
+        }
+    }
+
+    #[test]
+    fn a_given_count_is_obeyed() {
+        let (x, _) = blobs(3, 15, 0.8);
+        let opts = ClusterOptions {
+            num_speakers: Some(2),
+            ..Default::default()
+        };
+        let labels = cluster(&x, &opts);
+        assert_eq!(labels.iter().max(), Some(&1));
+    }
+
+    #[test]
+    fn few_windows_are_one_speaker() {
+        let (x, _) = blobs(2, 3, 0.8);
+        assert_eq!(cluster(&x, &ClusterOptions::default()), vec![0; 6]);
+        assert!(cluster(&[], &ClusterOptions::default()).is_empty());
+    }
+}

@@ -1,0 +1,198 @@
+//! From labelled embedding windows to speaker turns.
+//!
+//! Windows overlap (1.5 s every 0.75 s), so every 10 ms frame of speech is covered by one
+//! to three windows; the frame takes the label most of them carry (ties go to the window
+//! whose centre is nearest). Frames outside VAD speech stay silent. Runs of one label are
+//! turns; a turn shorter than `MIN_TURN_S` between two turns is given to its longer
+//! neighbour, as a real 0.1 s turn is almost always a window straddling a change.
+
+use crate::transcript::SpeakerTurn;
+
+const FRAME_S: f64 = 0.01;
+const MIN_TURN_S: f64 = 0.3;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    pub start: f64,
+    pub end: f64,
+}
+
+/// Windows of `len` seconds every `hop` inside each speech region; a region shorter than
+/// `len` is one window; the last window of a region ends at the region's end.
+pub fn windows_for_regions(speech: &[(f64, f64)], len: f64, hop: f64) -> Vec<Window> {
+    let mut out = Vec::new();
+    for &(start, end) in speech {
+        if end - start <= len {
+            out.push(Window { start, end });
+            continue;
+        }
+        let mut t = start;
+        while t + len < end {
+            out.push(Window {
+                start: t,
+                end: t + len,
+            });
+            t += hop;
+        }
+        out.push(Window {
+            start: end - len,
+            end,
+        });
+    }
+    out
+}
+
+/// Speaker turns from labelled windows, speaker ids renumbered in order of first
+/// appearance. Also returns the map old label -> new id (None: label never won a frame).
+pub fn label_turns(
+    windows: &[Window],
+    labels: &[usize],
+    speech: &[(f64, f64)],
+) -> (Vec<SpeakerTurn>, Vec<Option<usize>>) {
+    let n_labels = labels.iter().max().map_or(0, |m| m + 1);
+    let end = speech.iter().map(|r| r.1).fold(0.0, f64::max);
+    let frames = (end / FRAME_S).ceil() as usize;
+    let mut votes = vec![0u16; frames * n_labels];
+    let mut nearest = vec![(f64::MAX, usize::MAX); frames];
+    for (w, &l) in windows.iter().zip(labels) {
+        let a = (w.start / FRAME_S).floor().max(0.0) as usize;
+        let b = ((w.end / FRAME_S).ceil() as usize).min(frames);
+        let centre = (w.start + w.end) / 2.0;
+        for f in a..b {
+            votes[f * n_labels + l] += 1;
+            let d = ((f as f64 + 0.5) * FRAME_S - centre).abs();
+            if d < nearest[f].0 {
+                nearest[f] = (d, l);
+            }
+        }
+    }
+    let mut frame_label: Vec<Option<usize>> = vec![None; frames];
+    for &(s, e) in speech {
+        let a = (s / FRAME_S).floor().max(0.0) as usize;
+        let b = ((e / FRAME_S).ceil() as usize).min(frames);
+        for f in a..b {
+            let v = &votes[f * n_labels..(f + 1) * n_labels];
+            let top = v.iter().copied().max().unwrap_or(0);
+            if top == 0 {
+                continue;
+            }
+            let tied: Vec<usize> = (0..n_labels).filter(|&l| v[l] == top).collect();
+            frame_label[f] = Some(if tied.len() == 1 || !tied.contains(&nearest[f].1) {
+                tied[0]
+            } else {
+                nearest[f].1
+            });
+        }
+    }
+    // Runs of equal labels (silence ends a run).
+    let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+    for (f, l) in frame_label.iter().enumerate() {
+        match (l, runs.last_mut()) {
+            (Some(l), Some(last)) if last.2 == *l && last.1 == f => last.1 = f + 1,
+            (Some(l), _) => runs.push((f, f + 1, *l)),
+            (None, _) => {}
+        }
+    }
+    // Give short runs sandwiched between speech to the longer adjacent run.
+    let min_frames = (MIN_TURN_S / FRAME_S) as usize;
+    let mut i = 0;
+    while i < runs.len() {
+        let (a, b, _) = runs[i];
+        if b - a < min_frames {
+            let prev = (i > 0 && runs[i - 1].1 == a).then(|| runs[i - 1]);
+            let next = (i + 1 < runs.len() && runs[i + 1].0 == b).then(|| runs[i + 1]);
+            let donor = match (prev, next) {
+                (Some(p), Some(n)) => Some(if p.1 - p.0 >= n.1 - n.0 { p.2 } else { n.2 }),
+                (Some(p), None) => Some(p.2),
+                (None, Some(n)) => Some(n.2),
+                (None, None) => None,
+            };
+            if let Some(l) = donor {
+                runs[i].2 = l;
+            }
+        }
+        i += 1;
+    }
+    // Merge touching neighbours that now agree. Turns never span silence: RTTM lists
+    // speech, and the statistics decide which pauses end a turn.
+    let mut merged: Vec<(usize, usize, usize)> = Vec::new();
+    for r in runs {
+        match merged.last_mut() {
+            Some(last) if last.2 == r.2 && r.0 == last.1 => last.1 = r.1,
+            _ => merged.push(r),
+        }
+    }
+    let mut map: Vec<Option<usize>> = vec![None; n_labels];
+    let mut next_id = 0;
+    let turns = merged
+        .into_iter()
+        .map(|(a, b, l)| {
+            let id = *map[l].get_or_insert_with(|| {
+                next_id += 1;
+                next_id - 1
+            });
+            SpeakerTurn {
+                start: a as f64 * FRAME_S,
+                end: b as f64 * FRAME_S,
+                speaker: id,
+            }
+        })
+        .collect();
+    (turns, map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(start: f64, end: f64) -> Window {
+        Window { start, end }
+    }
+
+    #[test]
+    fn windows_cover_regions_and_end_at_their_ends() {
+        let ws = windows_for_regions(&[(0.0, 1.0), (2.0, 5.0)], 1.5, 0.75);
+        assert_eq!(ws[0], w(0.0, 1.0));
+        assert_eq!(ws[1], w(2.0, 3.5));
+        assert_eq!(ws.last().copied(), Some(w(3.5, 5.0)));
+        assert!(ws.iter().all(|x| x.end - x.start <= 1.5 + 1e-9));
+    }
+
+    #[test]
+    fn a_change_lands_between_the_windows_that_disagree() {
+        // Speaker A 0-3 s, B 3-6 s, windows every 0.75 s.
+        let speech = [(0.0, 6.0)];
+        let ws = windows_for_regions(&speech, 1.5, 0.75);
+        let labels: Vec<usize> = ws
+            .iter()
+            .map(|x| if (x.start + x.end) / 2.0 < 3.0 { 7 } else { 2 })
+            .collect();
+        let (turns, map) = label_turns(&ws, &labels, &speech);
+        assert_eq!(turns.len(), 2, "{turns:?}");
+        assert_eq!(turns[0].speaker, 0);
+        assert_eq!(turns[1].speaker, 1);
+        assert!((turns[0].end - 3.0).abs() <= 0.4, "{turns:?}");
+        assert_eq!(map[7], Some(0));
+        assert_eq!(map[2], Some(1));
+    }
+
+    #[test]
+    fn turns_follow_speech_and_never_span_silence() {
+        let speech = [(0.0, 2.0), (3.0, 5.0)];
+        let ws = windows_for_regions(&speech, 1.5, 0.75);
+        let labels = vec![0; ws.len()];
+        let (turns, _) = label_turns(&ws, &labels, &speech);
+        assert_eq!(turns.len(), 2, "{turns:?}");
+        assert_eq!((turns[0].start, turns[0].end), (0.0, 2.0));
+        assert_eq!((turns[1].start, turns[1].end), (3.0, 5.0));
+        assert!(turns.iter().all(|t| t.speaker == 0));
+    }
+
+    #[test]
+    fn blips_are_absorbed() {
+        let speech = [(0.0, 4.0)];
+        let ws = vec![w(0.0, 2.0), w(1.9, 2.1), w(2.0, 4.0)];
+        let (turns, _) = label_turns(&ws, &[0, 1, 0], &speech);
+        assert_eq!(turns.len(), 1, "{turns:?}");
+    }
+}

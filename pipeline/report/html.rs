@@ -1,0 +1,288 @@
+//! The report a reporter opens: one self-contained HTML file (inline CSS and SVG, no
+//! scripts, fonts or network) with the headline - who dominated and by how much - a bar of
+//! each speaker's share, a timeline of turns, the statistics table and the labelled
+//! transcript.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use crate::stats::ConversationStats;
+use crate::timefmt::hms;
+use crate::transcript::Transcript;
+
+const COLOURS: &[&str] = &[
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
+    "#7f7f7f", "#bcbd22",
+];
+
+fn colour(id: usize) -> &'static str {
+    COLOURS[id % COLOURS.len()]
+}
+
+/// Escape text for HTML element content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
+}
+
+/// "SPEAKER_00 spoke 62% of the time, 2.4× as much as SPEAKER_01."
+pub fn headline(s: &ConversationStats) -> String {
+    let Some(d) = &s.dominant else {
+        return "Nobody spoke in this recording.".to_string();
+    };
+    let mut order: Vec<_> = s.speakers.iter().filter(|p| p.talk_s > 0.0).collect();
+    order.sort_by(|a, b| b.talk_s.total_cmp(&a.talk_s));
+    match (d.ratio_to_next, order.get(1)) {
+        (Some(r), Some(next)) => format!(
+            "{} dominated: {} of the speaking time, {:.1}× as much as {} ({}).",
+            d.name,
+            pct(d.share),
+            r,
+            next.name,
+            pct(next.share)
+        ),
+        _ => format!("{} did all the talking.", d.name),
+    }
+}
+
+pub fn write_html(
+    w: &mut dyn Write,
+    t: &Transcript,
+    s: &ConversationStats,
+    title: &str,
+) -> io::Result<()> {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} - who spoke when</title>
+<style>
+body {{ font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #1d2329; margin: 0; background: #f6f7f9; }}
+main {{ max-width: 1100px; margin: 0 auto; padding: 28px 32px 60px; background: #fff; }}
+h1 {{ font-size: 15px; font-weight: 600; color: #5b6570; margin: 0 0 6px; text-transform: uppercase; letter-spacing: .04em; }}
+.headline {{ font-size: 28px; line-height: 1.25; font-weight: 700; margin: 0 0 8px; }}
+.sub {{ color: #5b6570; margin: 0 0 24px; }}
+h2 {{ font-size: 18px; margin: 32px 0 10px; border-bottom: 1px solid #e3e6ea; padding-bottom: 4px; }}
+.share {{ display: flex; height: 34px; border-radius: 6px; overflow: hidden; }}
+.share div {{ color: #fff; font-weight: 600; font-size: 13px; display: flex; align-items: center; padding-left: 8px; white-space: nowrap; overflow: hidden; }}
+.legend span {{ display: inline-block; margin: 8px 16px 0 0; font-size: 13px; }}
+.dot {{ display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }}
+table {{ border-collapse: collapse; width: 100%; font-size: 14px; }}
+th, td {{ text-align: right; padding: 6px 8px; border-bottom: 1px solid #eceef1; }}
+th:first-child, td:first-child {{ text-align: left; }}
+th {{ font-weight: 600; color: #5b6570; font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }}
+.transcript p {{ margin: 0 0 8px; }}
+.ts {{ color: #8a939c; font-variant-numeric: tabular-nums; margin-right: 8px; }}
+.who {{ font-weight: 700; margin-right: 6px; }}
+svg text {{ font: 11px system-ui, sans-serif; fill: #5b6570; }}
+.totals {{ color: #5b6570; font-size: 14px; }}
+@media print {{ body {{ background: #fff; }} main {{ padding: 0; }} .transcript p {{ break-inside: avoid; }} }}
+</style></head><body><main>
+<h1>{title}</h1>
+<p class="headline">{headline}</p>
+<p class="sub">{dur} recorded · {speech} of speech · {n} speakers · {overlap} with people talking at once</p>
+"#,
+        title = escape(title),
+        headline = escape(&headline(s)),
+        dur = hms(s.duration_s),
+        speech = hms(s.speech_s),
+        n = s.num_speakers,
+        overlap = hms(s.overlap_s),
+    );
+
+    // Share bar.
+    h.push_str("<h2>Share of speaking time</h2>\n<div class=\"share\">");
+    let share_total: f64 = s.speakers.iter().map(|p| p.talk_s).sum();
+    for (i, p) in s
+        .speakers
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.talk_s > 0.0)
+    {
+        let _ = write!(
+            h,
+            r#"<div style="width:{:.3}%;background:{}" title="{}: {}">{} {}</div>"#,
+            100.0 * p.talk_s / share_total.max(1e-9),
+            colour(i),
+            escape(&p.name),
+            pct(p.share),
+            escape(&p.name),
+            pct(p.share)
+        );
+    }
+    h.push_str("</div>\n<div class=\"legend\">");
+    for (i, p) in s.speakers.iter().enumerate() {
+        let _ = write!(
+            h,
+            r#"<span><i class="dot" style="background:{}"></i>{} {} ({})</span>"#,
+            colour(i),
+            escape(&p.name),
+            pct(p.share),
+            hms(p.talk_s)
+        );
+    }
+    h.push_str("</div>\n");
+
+    // Timeline: one lane per speaker.
+    let (width, lane, left) = (1000.0, 26.0, 120.0);
+    let plot = width - left - 10.0;
+    let dur = s.duration_s.max(1e-9);
+    let height = lane * s.speakers.len() as f64 + 30.0;
+    let _ = write!(
+        h,
+        r#"<h2>Who spoke when</h2>
+<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="timeline of speaker turns">
+"#
+    );
+    for (i, p) in s.speakers.iter().enumerate() {
+        let y = i as f64 * lane;
+        let _ = writeln!(
+            h,
+            r##"<rect x="{left}" y="{:.1}" width="{plot}" height="{:.1}" fill="#f1f3f5"/><text x="0" y="{:.1}">{}</text>"##,
+            y + 4.0,
+            lane - 8.0,
+            y + lane / 2.0 + 4.0,
+            escape(&p.name)
+        );
+    }
+    for turn in &t.turns {
+        let x = left + plot * turn.start / dur;
+        let wdt = (plot * (turn.end - turn.start) / dur).max(0.5);
+        let y = turn.speaker as f64 * lane + 4.0;
+        let _ = writeln!(
+            h,
+            r#"<rect x="{x:.2}" y="{y:.1}" width="{wdt:.2}" height="{:.1}" fill="{}" fill-opacity="0.85"><title>{} {}–{}</title></rect>"#,
+            lane - 8.0,
+            colour(turn.speaker),
+            escape(&t.speaker_name(turn.speaker)),
+            hms(turn.start),
+            hms(turn.end)
+        );
+    }
+    let ticks = 6;
+    for k in 0..=ticks {
+        let sec = dur * k as f64 / ticks as f64;
+        let x = left + plot * k as f64 / ticks as f64;
+        let anchor = if k == 0 {
+            "start"
+        } else if k == ticks {
+            "end"
+        } else {
+            "middle"
+        };
+        let _ = writeln!(
+            h,
+            r#"<text x="{x:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"#,
+            height - 6.0,
+            hms(sec)
+        );
+    }
+    h.push_str("</svg>\n");
+
+    // Table.
+    h.push_str(
+        "<h2>Per speaker</h2>\n<table><thead><tr><th>Speaker</th><th>Talk time</th><th>Share</th><th>Turns</th><th>Mean turn</th><th>Longest turn</th><th>Words</th><th>Words/min</th><th>Interrupted others</th><th>Was interrupted</th><th>Overlap</th></tr></thead><tbody>\n",
+    );
+    for (i, p) in s.speakers.iter().enumerate() {
+        let _ = writeln!(
+            h,
+            r#"<tr><td><i class="dot" style="background:{}"></i>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1} s</td><td>{:.1} s at {}</td><td>{}</td><td>{:.0}</td><td>{}</td><td>{}</td><td>{:.1} s</td></tr>"#,
+            colour(i),
+            escape(&p.name),
+            hms(p.talk_s),
+            pct(p.share),
+            p.turns,
+            p.mean_turn_s,
+            p.longest_turn_s,
+            hms(p.longest_turn_start),
+            p.words,
+            p.words_per_minute,
+            p.interruptions_made,
+            p.interruptions_suffered,
+            p.overlap_s
+        );
+    }
+    let _ = write!(
+        h,
+        "</tbody></table>\n<p class=\"totals\">Silence: {} · overlap: {} · definitions: a turn ends when someone else speaks or after more than 2 s of silence; an interruption is starting to speak while someone talks who then goes on for at least 0.5 s.</p>\n",
+        hms(s.silence_s),
+        hms(s.overlap_s)
+    );
+
+    // Transcript.
+    h.push_str("<h2>Transcript</h2>\n<div class=\"transcript\">\n");
+    for seg in &t.segments {
+        let _ = write!(h, r#"<p><span class="ts">{}</span>"#, hms(seg.start));
+        if let Some(id) = seg.speaker {
+            let _ = write!(
+                h,
+                r#"<span class="who" style="color:{}">{}</span>"#,
+                colour(id),
+                escape(&t.speaker_name(id))
+            );
+        }
+        let _ = writeln!(h, "{}</p>", escape(&seg.text));
+    }
+    h.push_str("</div>\n<p class=\"totals\">Made by spacescribe.</p>\n</main></body></html>\n");
+    w.write_all(h.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures::transcript;
+    use crate::stats::compute_stats;
+    use crate::transcript::SpeakerTurn;
+
+    #[test]
+    fn headline_table_and_escaped_transcript() {
+        let mut t = transcript(true);
+        t.turns = vec![
+            SpeakerTurn {
+                start: 0.5,
+                end: 2.25,
+                speaker: 0,
+            },
+            SpeakerTurn {
+                start: 3723.0,
+                end: 3724.5,
+                speaker: 1,
+            },
+        ];
+        t.speakers[1] = "Ana <script>".into();
+        let s = compute_stats(&t);
+        let mut out = Vec::new();
+        write_html(&mut out, &t, &s, "talk").unwrap();
+        let html = String::from_utf8(out).unwrap();
+        assert!(html.contains("SPEAKER_00 dominated: 54% of the speaking time, 1.2× as much as Ana &lt;script&gt; (46%)."), "{}", headline(&s));
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("Bye &lt;now&gt; &amp; &quot;go&quot;"));
+        assert!(html.contains("<table>"));
+        assert!(!html.contains("http"), "the page must not load anything");
+    }
+
+    #[test]
+    fn silent_recording_says_so() {
+        let t = Transcript::default();
+        assert_eq!(
+            headline(&compute_stats(&t)),
+            "Nobody spoke in this recording."
+        );
+    }
+}
