@@ -231,8 +231,9 @@ pub fn compute_stats(t: &Transcript) -> ConversationStats {
     }
 }
 
+/// Millisecond precision; `+ 0.0` turns -0.0 into 0.0 for the writers.
 fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
+    (x * 1000.0).round() / 1000.0 + 0.0
 }
 
 /// (made, suffered) per speaker.
