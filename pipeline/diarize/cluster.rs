@@ -26,6 +26,10 @@ impl Default for ClusterOptions {
     }
 }
 
+/// Spectral clustering needs an n x n affinity matrix and its eigenvectors (O(n^3)); a
+/// two-hour Space has ~9,600 windows. Beyond this many, cluster an evenly spaced subset
+/// and give every window the nearest resulting centroid, keeping memory and time flat.
+const MAX_SPECTRAL_POINTS: usize = 1500;
 const PVAL: f64 = 0.012;
 const MIN_PNUM: usize = 6;
 const MIN_CLUSTER_SIZE: usize = 4;
@@ -49,6 +53,25 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 
 /// Cluster label per embedding; labels are 0..k in no particular order.
 pub fn cluster(embeddings: &[Vec<f32>], opts: &ClusterOptions) -> Vec<usize> {
+    if embeddings.len() <= MAX_SPECTRAL_POINTS {
+        return cluster_all(embeddings, opts);
+    }
+    let step = embeddings.len().div_ceil(MAX_SPECTRAL_POINTS);
+    let subset: Vec<Vec<f32>> = embeddings.iter().step_by(step).cloned().collect();
+    let labels = cluster_all(&subset, opts);
+    let cents = centroids(&subset, &labels);
+    let labels = embeddings
+        .iter()
+        .map(|e| {
+            (0..cents.len())
+                .max_by(|&a, &b| cosine(e, &cents[a]).total_cmp(&cosine(e, &cents[b])))
+                .unwrap_or(0)
+        })
+        .collect();
+    compact(labels)
+}
+
+fn cluster_all(embeddings: &[Vec<f32>], opts: &ClusterOptions) -> Vec<usize> {
     let n = embeddings.len();
     let fixed = opts.num_speakers;
     if n == 0 {
@@ -209,6 +232,7 @@ fn compact(labels: Vec<usize>) -> Vec<usize> {
         .collect()
 }
 
+/// Per label, the sum of its embeddings (a centroid up to scale: compare by cosine).
 pub fn centroids(x: &[Vec<f32>], labels: &[usize]) -> Vec<Vec<f32>> {
     let k = labels.iter().max().map_or(0, |m| m + 1);
     let dim = x.first().map_or(0, Vec::len);
@@ -290,9 +314,10 @@ mod tests {
         let centres: Vec<Vec<f32>> = (0..k).map(|_| (0..192).map(|_| rnd()).collect()).collect();
         let mut x = Vec::new();
         let mut truth = Vec::new();
-        // Unequal sizes, interleaved like turns in a conversation.
+        // Unequal sizes (the first voice talks most), in a scrambled order.
         for i in 0..per * k {
-            let c = if i % 5 == 0 { (i / 5) % k } else { i % k };
+            let h = (i as u64).wrapping_mul(2_654_435_761) >> 8;
+            let c = if h % 3 == 0 { 0 } else { (h as usize / 3) % k };
             let mut v: Vec<f32> = centres[c].iter().map(|&m| m + noise * rnd()).collect();
             crate::diarize::embed::normalize(&mut v);
             x.push(v);
@@ -324,6 +349,14 @@ mod tests {
         };
         let labels = cluster(&x, &opts);
         assert_eq!(labels.iter().max(), Some(&1));
+    }
+
+    #[test]
+    fn long_recordings_cluster_a_subset_and_assign_the_rest() {
+        let (x, truth) = blobs(3, MAX_SPECTRAL_POINTS, 0.8);
+        assert!(x.len() > MAX_SPECTRAL_POINTS);
+        let labels = cluster(&x, &ClusterOptions::default());
+        assert!(same_partition(&labels, &truth));
     }
 
     #[test]
