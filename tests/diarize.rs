@@ -1,0 +1,154 @@
+//! Speaker labels end to end with the models the set-up builds (tiny.en + CAM++).
+
+mod common;
+
+use common::*;
+use std::path::Path;
+
+fn run(args: &[&str], out: &Path, input: &Path) {
+    let mut all = vec![
+        "transcribe",
+        "--quiet",
+        "--model",
+        "tiny.en",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    all.push(input.to_str().unwrap());
+    let o = spacescribe(&all);
+    assert!(o.status.success(), "spacescribe failed: {}", stderr(&o));
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn interview_speakers_are_counted_and_the_dominant_one_is_right() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    run(&[], dir.path(), &sample("interview.wav"));
+    let stats: serde_json::Value =
+        serde_json::from_str(&read(&dir.path().join("interview.stats.json"))).unwrap();
+    // Reference: joe, heart, jfk, librivox_reader (samples/interview.rttm).
+    assert_eq!(stats["num_speakers"], 4, "{stats}");
+    // The reader talks most (34% in the reference); find who said her words.
+    let txt = read(&dir.path().join("interview.txt"));
+    let reader_line = txt
+        .lines()
+        .find(|l| l.contains("leisure to consider"))
+        .expect("reader's words");
+    let reader = reader_line
+        .split("] ")
+        .nth(1)
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap();
+    assert_eq!(stats["dominant"]["name"], reader, "{stats}");
+    let share = stats["dominant"]["share"].as_f64().unwrap();
+    assert!((share - 0.34).abs() < 0.04, "reader share {share}");
+    // JFK's line is not attributed to the host who introduced it.
+    let jfk = txt
+        .lines()
+        .find(|l| l.contains("what your country can do"))
+        .unwrap();
+    let host = txt
+        .lines()
+        .find(|l| l.contains("Welcome to Open Archive"))
+        .unwrap();
+    let name = |l: &str| {
+        l.split("] ")
+            .nth(1)
+            .unwrap()
+            .split(':')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(name(jfk), name(host));
+    // Every output exists and the RTTM has ten fields per line.
+    for ext in [
+        "txt",
+        "srt",
+        "vtt",
+        "json",
+        "rttm",
+        "stats.json",
+        "stats.csv",
+        "html",
+    ] {
+        assert!(
+            dir.path().join(format!("interview.{ext}")).is_file(),
+            "{ext}"
+        );
+    }
+    for line in read(&dir.path().join("interview.rttm")).lines() {
+        assert_eq!(line.split_whitespace().count(), 10, "{line}");
+    }
+    assert!(read(&dir.path().join("interview.vtt")).contains("<v SPEAKER_0"));
+}
+
+#[test]
+fn a_given_count_renames_and_no_diarize() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    run(
+        &["--speakers", "2", "--rename", "SPEAKER_00=Host"],
+        dir.path(),
+        &sample("interview.wav"),
+    );
+    let stats: serde_json::Value =
+        serde_json::from_str(&read(&dir.path().join("interview.stats.json"))).unwrap();
+    assert_eq!(stats["speakers"].as_array().unwrap().len(), 2);
+    assert!(read(&dir.path().join("interview.txt")).starts_with("[00:00:00] Host: Welcome"));
+
+    let plain = tempfile::tempdir().unwrap();
+    run(&["--no-diarize"], plain.path(), &sample("interview.wav"));
+    assert!(!plain.path().join("interview.rttm").exists());
+    assert!(!plain.path().join("interview.html").exists());
+    assert!(read(&plain.path().join("interview.txt")).starts_with("[00:00:00] Welcome"));
+}
+
+#[test]
+fn an_enrolled_voice_names_its_speaker() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    // A clip of JFK from the interview (14.7-25.4 s in the reference RTTM).
+    let mut reader = hound::WavReader::open(sample("interview.wav")).unwrap();
+    let spec = reader.spec();
+    let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
+    let clip = dir.path().join("jfk.wav");
+    let mut w = hound::WavWriter::create(&clip, spec).unwrap();
+    for &s in &samples[(15.0 * 16000.0) as usize..(25.0 * 16000.0) as usize] {
+        w.write_sample(s).unwrap();
+    }
+    w.finalize().unwrap();
+    let enroll = format!("JFK={}", clip.display());
+    run(&["--enroll", &enroll], dir.path(), &sample("interview.wav"));
+    let txt = read(&dir.path().join("interview.txt"));
+    let line = txt
+        .lines()
+        .find(|l| l.contains("what you can do for your country"))
+        .unwrap();
+    assert!(line.contains("] JFK: "), "{line}");
+    assert_eq!(
+        txt.matches("JFK:").count(),
+        txt.lines().filter(|l| l.contains("JFK:")).count()
+    );
+}
+
+#[test]
+fn bad_speaker_flags_are_one_clear_error() {
+    let o = spacescribe(&[
+        "transcribe",
+        "--rename",
+        "nonsense",
+        sample("interview.wav").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("--rename expects NAME=VALUE"), "{err}");
+}
