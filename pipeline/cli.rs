@@ -19,6 +19,8 @@ pub struct Cli {
 pub enum Command {
     /// Transcribe one or more recordings (wav, mp3, m4a/mp4, aac, flac, ogg, ...).
     Transcribe(Box<TranscribeArgs>),
+    /// Transcribe from a microphone as people talk (or a file fed at real-time pace).
+    Live(Box<LiveArgs>),
     /// Show or manage the installed models.
     Models {
         #[command(subcommand)]
@@ -83,6 +85,43 @@ pub struct SpeakerArgs {
     /// Rename a speaker in every output: SPEAKER_00=NAME (repeatable).
     #[arg(long, value_name = "LABEL=NAME")]
     pub rename: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LiveArgs {
+    /// Capture from this input device (see --list-devices) instead of the default.
+    #[arg(long)]
+    pub device: Option<String>,
+
+    /// List the audio input devices and exit.
+    #[arg(long)]
+    pub list_devices: bool,
+
+    /// Stop after this many seconds of audio.
+    #[arg(long)]
+    pub duration: Option<f64>,
+
+    /// Feed this file through the live path at real-time pace instead of a microphone.
+    #[arg(long)]
+    pub input_file: Option<PathBuf>,
+
+    /// With --input-file: feed faster than real time by this factor (tests).
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
+
+    /// Directory for the session's files (transcripts, report, the recording as WAV).
+    #[arg(long, short, default_value = ".")]
+    pub out: PathBuf,
+
+    /// Output formats, as for transcribe.
+    #[arg(long, default_value = "all")]
+    pub formats: String,
+
+    #[command(flatten)]
+    pub speakers: SpeakerArgs,
 }
 
 /// Flags shared by `transcribe` and `live`.

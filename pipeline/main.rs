@@ -34,6 +34,7 @@ fn main() -> ExitCode {
 
     let result = match &cli.command {
         Command::Transcribe(args) => commands::transcribe::run(args, &interrupt),
+        Command::Live(args) => commands::live::run(args, &interrupt),
         Command::Models { action } => commands::models::run(action),
     };
     match result {

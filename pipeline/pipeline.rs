@@ -85,7 +85,26 @@ struct ProducerSummary {
     stopped_early: Option<String>,
 }
 
-/// Run the stream through VAD, chunking and the workers. `transcribers` (one per worker)
+/// Called with every 16 kHz sample block on the reader thread.
+pub type AudioTap<'a> = Box<dyn FnMut(&[f32]) -> Result<()> + Send + 'a>;
+/// Called with each chunk's result (and its speech regions and speaker windows) in order.
+pub type ChunkTap<'a> = Box<dyn FnMut(&ChunkTranscript, &[(f64, f64)], &[SpeakerWindow]) + 'a>;
+
+/// Optional taps into a run, for live mode.
+#[derive(Default)]
+pub struct RunHooks<'a> {
+    /// Every 16 kHz sample, in order, on the reader thread (the live recording).
+    pub on_audio: Option<AudioTap<'a>>,
+    /// Live capture: never make the reader wait for the workers (a full capture ring would
+    /// drop audio); chunks queue without bound instead, and the caller reports the lag.
+    pub never_block_reader: bool,
+    /// Each chunk's result as soon as it is in order, on the calling thread, with the
+    /// chunk's (padded) speech regions.
+    pub on_chunk: Option<ChunkTap<'a>>,
+}
+
+/// Run the stream through VAD, chunking and the workers.
+#[allow(clippy::too_many_arguments)] // each is a distinct stage or control of the run `transcribers` (one per worker)
 /// are borrowed so a batch of files reuses the loaded states; with an `embedder`, the
 /// workers also embed each chunk's speech for diarization.
 pub fn run(
@@ -96,9 +115,19 @@ pub fn run(
     embedder: Option<&SpeakerEmbedder>,
     progress: &Progress,
     interrupt: &AtomicBool,
+    hooks: RunHooks,
 ) -> Result<RunOutput> {
+    let RunHooks {
+        on_audio,
+        never_block_reader,
+        mut on_chunk,
+    } = hooks;
     let workers = transcribers.len().max(1);
-    let (chunk_tx, chunk_rx) = bounded::<Chunk>(2 * workers);
+    let (chunk_tx, chunk_rx) = if never_block_reader {
+        unbounded::<Chunk>()
+    } else {
+        bounded::<Chunk>(2 * workers)
+    };
     let (result_tx, result_rx) = unbounded::<Result<ChunkResult>>();
     let stop = AtomicBool::new(false);
     let language = LanguageLatch::default();
@@ -107,7 +136,15 @@ pub fn run(
         let stop = &stop;
         let language = &language;
         let producer = scope.spawn(move || -> Result<ProducerSummary> {
-            let result = produce(&mut *source, vad, segment_opts, &chunk_tx, stop, interrupt);
+            let result = produce(
+                &mut *source,
+                vad,
+                segment_opts,
+                &chunk_tx,
+                stop,
+                interrupt,
+                on_audio,
+            );
             if result.is_err() {
                 stop.store(true, Ordering::SeqCst);
             }
@@ -164,6 +201,9 @@ pub fn run(
             }
             while let Some(r) = pending.remove(&next_id) {
                 progress.set_done(r.end);
+                if let Some(f) = on_chunk.as_mut() {
+                    f(&r.transcript, &r.speech, &r.windows);
+                }
                 out.speech.extend(r.speech);
                 out.windows.extend(r.windows);
                 out.chunks.push(r.transcript);
@@ -185,6 +225,7 @@ pub fn run(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn produce(
     source: &mut dyn AudioSource,
     vad: Box<dyn SpeechProbability>,
@@ -192,6 +233,7 @@ fn produce(
     chunk_tx: &crossbeam_channel::Sender<Chunk>,
     stop: &AtomicBool,
     interrupt: &AtomicBool,
+    mut on_audio: Option<AudioTap<'_>>,
 ) -> Result<ProducerSummary> {
     let mut resampler = StreamResampler::new(source.sample_rate())?;
     let mut segmenter = Segmenter::new(vad, segment_opts);
@@ -205,6 +247,9 @@ fn produce(
         }
         resampled.clear();
         resampler.push(&block, &mut resampled)?;
+        if let Some(f) = on_audio.as_mut() {
+            f(&resampled)?;
+        }
         segmenter.push(&resampled, &mut chunks)?;
         if !send_all(&mut chunks) {
             break; // workers are gone (an error); the collector reports it
@@ -212,6 +257,9 @@ fn produce(
     }
     resampled.clear();
     resampler.finish(&mut resampled)?;
+    if let Some(f) = on_audio.as_mut() {
+        f(&resampled)?;
+    }
     segmenter.push(&resampled, &mut chunks)?;
     segmenter.finish(&mut chunks)?;
     send_all(&mut chunks);

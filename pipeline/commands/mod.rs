@@ -1,4 +1,5 @@
 //! One file per subcommand; each returns how many inputs failed.
 
+pub mod live;
 pub mod models;
 pub mod transcribe;

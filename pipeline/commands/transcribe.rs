@@ -145,6 +145,7 @@ fn transcribe_one(
         diarizer.map(|d| &d.embedder),
         &progress,
         interrupt,
+        pipeline::RunHooks::default(),
     )
     .with_context(|| input.display().to_string())?;
     progress.finish();

@@ -6,6 +6,7 @@ pub mod campplus;
 pub mod cluster;
 pub mod embed;
 pub mod fbank;
+pub mod online;
 pub mod turns;
 
 use anyhow::{bail, Result};

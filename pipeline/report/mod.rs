@@ -157,6 +157,13 @@ pub fn write_atomically(
         w.flush()?;
     }
     tmp.as_file().sync_all()?;
+    // Temporary files are created private (0600); outputs are for sharing.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

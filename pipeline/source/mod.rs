@@ -4,6 +4,8 @@
 
 pub mod clip;
 pub mod file;
+pub mod mic;
+pub mod ring;
 
 use anyhow::Result;
 

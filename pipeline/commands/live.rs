@@ -1,0 +1,340 @@
+//! `spacescribe live`: microphone (or a file fed at real-time pace) -> the same pipeline as
+//! `transcribe` with low-latency chunking -> a line per utterance as soon as it is final,
+//! with a speaker label that stays stable for the session. At the end (Ctrl-C,
+//! `--duration`, end of the file) the last utterance is finished and the same files as
+//! `transcribe` are written, plus the 16 kHz recording as WAV.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use super::transcribe::Diarizer;
+use crate::cli::LiveArgs;
+use crate::config::EngineConfig;
+use crate::diarize::label_speakers;
+use crate::diarize::online::OnlineSpeakers;
+use crate::models::{support_model, VAD_FILE};
+use crate::pipeline::{self, RunHooks};
+use crate::progress::Progress;
+use crate::report::{parse_formats, write_outputs};
+use crate::resample::WHISPER_SAMPLE_RATE;
+use crate::segment::SegmentOptions;
+use crate::source::file::FileSource;
+use crate::source::ring::{ring, RingFeed};
+use crate::source::{mic, AudioSource};
+use crate::timefmt::hms;
+use crate::transcribe::whisper::WhisperModel;
+use crate::transcribe::{assemble, ChunkTranscriber};
+use crate::transcript::default_speaker_label;
+use crate::vad::SileroVad;
+
+/// Seconds of audio the capture ring holds before frames would be dropped.
+const RING_SECONDS: f64 = 60.0;
+/// Warn on screen when a line comes out this long after its speech ended.
+const BEHIND_WARNING_S: f64 = 10.0;
+/// Feed granularity for --input-file (like an audio callback's period).
+const FEED_BLOCK_S: f64 = 0.02;
+/// The recording's header is rewritten this often, so a hard exit leaves a valid WAV.
+const WAV_FLUSH_SAMPLES: usize = WHISPER_SAMPLE_RATE as usize / 2;
+
+/// Low latency: VAD every 0.26 s, an utterance ends after 0.6 s of pause, and no
+/// utterance waits longer than 15 s for its line.
+fn live_segment_options() -> SegmentOptions {
+    SegmentOptions {
+        vad_block_frames: 8,
+        max_gap_s: 0.6,
+        max_chunk_s: 15.0,
+        ..SegmentOptions::default()
+    }
+}
+
+pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
+    let _quiet = mic::quiet_backend_errors();
+    if args.list_devices {
+        let devices = mic::list_input_devices()?;
+        if devices.is_empty() {
+            println!("no audio input devices found");
+        }
+        for d in devices {
+            println!("{d}");
+        }
+        return Ok(0);
+    }
+    if args.speed.is_nan() || args.speed <= 0.0 {
+        bail!("--speed must be positive");
+    }
+    let formats = parse_formats(&args.formats)?;
+    let engine = EngineConfig::from_args(&args.engine)?;
+    let vad_path = support_model(VAD_FILE)?;
+    let use_gpu = crate::gpu::resolve(engine.gpu)?;
+    let diarizer = Diarizer::from_args(&args.speakers)?;
+    let formats: Vec<_> = formats
+        .into_iter()
+        .filter(|f| diarizer.is_some() || !f.needs_speakers())
+        .collect();
+
+    // Open the input before loading models, so a missing device fails fast.
+    let (rate, stem, input) = match &args.input_file {
+        Some(path) => {
+            let source = FileSource::open(path)?;
+            let stem = format!(
+                "{}-live",
+                path.file_stem().unwrap_or_default().to_string_lossy()
+            );
+            (source.sample_rate(), stem, Input::File(source))
+        }
+        None => {
+            let device = mic::find_device(args.device.as_deref())?;
+            let rate = mic::device_rate(&device)?;
+            let stem = format!("live-{}", unix_time_stamp());
+            (rate, stem, Input::Mic(device))
+        }
+    };
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create output directory {}", args.out.display()))?;
+    let model = WhisperModel::load(&engine.model_path, use_gpu)?;
+    model.check_language(engine.language.as_deref())?;
+    let mut transcribers: Vec<Box<dyn ChunkTranscriber>> = (0..engine.workers)
+        .map(|_| {
+            model
+                .worker(engine.decode_options())
+                .map(|w| Box::new(w) as Box<dyn ChunkTranscriber>)
+        })
+        .collect::<Result<_>>()?;
+    let vad = SileroVad::load(&vad_path)?;
+
+    let (feed, source, ring_stats) = ring(rate, RING_SECONDS, Arc::clone(interrupt), args.duration);
+    let started = Instant::now();
+    // The capture lives for the whole run (dropping the microphone stops its stream).
+    let mut _microphone = None;
+    match input {
+        Input::File(file) => {
+            spawn_feeder(file, feed, args.speed, Arc::clone(interrupt));
+        }
+        Input::Mic(device) => {
+            let m = mic::start(device, feed)?;
+            eprintln!(
+                "listening on {} ({} Hz, {} channels); Ctrl-C to stop",
+                m.name, m.rate, m.channels
+            );
+            _microphone = Some(m);
+        }
+    }
+
+    let wav_path = args.out.join(format!("{stem}.wav"));
+    let mut recorder = Recorder::create(&wav_path)?;
+    let mut online = OnlineSpeakers::default();
+    let mut latencies: Vec<f64> = Vec::new();
+    let speed = args.speed;
+    let pad = live_segment_options().pad_s;
+    let progress = Progress::new("live", None, false);
+    let run = pipeline::run(
+        Box::new(source),
+        Box::new(vad),
+        live_segment_options(),
+        &mut transcribers,
+        diarizer.as_ref().map(|d| &d.embedder),
+        &progress,
+        interrupt,
+        RunHooks {
+            on_audio: Some(Box::new(|samples: &[f32]| recorder.write(samples))),
+            never_block_reader: true,
+            on_chunk: Some(Box::new(|chunk, speech, windows| {
+                let speaker = if diarizer.is_some() {
+                    online.assign(windows)
+                } else {
+                    None
+                };
+                for seg in &chunk.segments {
+                    match speaker {
+                        Some(s) => println!(
+                            "[{}] {}: {}",
+                            hms(seg.start),
+                            default_speaker_label(s),
+                            seg.text
+                        ),
+                        None => println!("[{}] {}", hms(seg.start), seg.text),
+                    }
+                }
+                // Delay from the moment the utterance's last speech was fed to now.
+                if let Some(&(_, end)) = speech.last() {
+                    let fed_at = (end - pad).max(0.0) / speed;
+                    let delay = started.elapsed().as_secs_f64() - fed_at;
+                    if !chunk.segments.is_empty() {
+                        latencies.push(delay);
+                    }
+                    if delay > BEHIND_WARNING_S {
+                        eprintln!("(falling behind by {delay:.0} s; every sample is kept and will be transcribed)");
+                    }
+                }
+            })),
+        },
+    )?;
+    let wav_seconds = recorder.finish()?;
+    let mut transcript = assemble(&run.chunks, run.duration);
+    if let Some(d) = &diarizer {
+        label_speakers(&mut transcript, &run.windows, &run.speech, &d.options);
+    }
+    let mut written = write_outputs(&args.out, &stem, &transcript, &formats)?;
+    written.push(wav_path);
+    let dropped = ring_stats.dropped.load(Ordering::Relaxed);
+    eprintln!(
+        "session: {} of audio, {} segments, {} speakers; recording {} (16 kHz mono, 32-bit float, {:.1} s); dropped frames: {dropped}",
+        hms(run.duration),
+        transcript.segments.len(),
+        transcript.speakers.len(),
+        written.last().unwrap().display(),
+        wav_seconds
+    );
+    eprintln!("{}", latency_summary(&latencies));
+    eprintln!(
+        "wrote {}",
+        written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(0)
+}
+
+enum Input {
+    File(FileSource),
+    Mic(cpal::Device),
+}
+
+/// Push a decoded file into the ring in 20 ms blocks at wall-clock pace x `speed`, as a
+/// sound card's callback would.
+fn spawn_feeder(
+    mut file: FileSource,
+    mut feed: RingFeed,
+    speed: f64,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let rate = file.sample_rate() as f64;
+        let block = ((rate * FEED_BLOCK_S) as usize).max(1);
+        let start = Instant::now();
+        let mut fed = 0usize;
+        let mut pending: Vec<f32> = Vec::new();
+        loop {
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            if pending.len() < block {
+                match file.next_block() {
+                    Ok(Some(b)) => {
+                        pending.extend(b);
+                        continue;
+                    }
+                    _ if pending.is_empty() => break,
+                    _ => {}
+                }
+            }
+            let n = pending.len().min(block);
+            let due = Duration::from_secs_f64((fed + n) as f64 / rate / speed);
+            if let Some(wait) = due.checked_sub(start.elapsed()) {
+                std::thread::sleep(wait);
+            }
+            feed.push(&pending[..n]);
+            pending.drain(..n);
+            fed += n;
+        }
+        feed.finish();
+    })
+}
+
+/// The session's audio as the pipeline heard it: 16 kHz mono 32-bit float, header
+/// rewritten every half second.
+struct Recorder {
+    writer: Option<hound::WavWriter<std::io::BufWriter<std::fs::File>>>,
+    since_flush: usize,
+    samples: u64,
+    path: PathBuf,
+}
+
+impl Recorder {
+    fn create(path: &Path) -> Result<Self> {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: WHISPER_SAMPLE_RATE,
+            bits_per_sample: 32,
+            sample_format: hound::SampleFormat::Float,
+        };
+        let writer = hound::WavWriter::create(path, spec)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(Self {
+            writer: Some(writer),
+            since_flush: 0,
+            samples: 0,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn write(&mut self, samples: &[f32]) -> Result<()> {
+        let w = self.writer.as_mut().expect("recorder is open until finish");
+        for &s in samples {
+            w.write_sample(s)
+                .with_context(|| format!("cannot write {}", self.path.display()))?;
+        }
+        self.samples += samples.len() as u64;
+        self.since_flush += samples.len();
+        if self.since_flush >= WAV_FLUSH_SAMPLES {
+            w.flush()
+                .with_context(|| format!("cannot write {}", self.path.display()))?;
+            self.since_flush = 0;
+        }
+        Ok(())
+    }
+
+    /// Seconds recorded.
+    fn finish(&mut self) -> Result<f64> {
+        if let Some(w) = self.writer.take() {
+            w.finalize()
+                .with_context(|| format!("cannot write {}", self.path.display()))?;
+        }
+        Ok(self.samples as f64 / WHISPER_SAMPLE_RATE as f64)
+    }
+}
+
+/// "latency: median 1.2 s, p95 2.0 s over 31 utterances".
+pub fn latency_summary(latencies: &[f64]) -> String {
+    if latencies.is_empty() {
+        return "latency: no utterances".to_string();
+    }
+    let mut v = latencies.to_vec();
+    v.sort_by(f64::total_cmp);
+    let pick = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    format!(
+        "latency (end of utterance to its line): median {:.2} s, p95 {:.2} s, max {:.2} s over {} utterances",
+        pick(0.5),
+        pick(0.95),
+        v[v.len() - 1],
+        v.len()
+    )
+}
+
+fn unix_time_stamp() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_percentiles() {
+        let v: Vec<f64> = (1..=20).map(f64::from).collect();
+        let s = latency_summary(&v);
+        assert!(
+            s.contains("median 11.00 s") && s.contains("p95 19.00 s") && s.contains("over 20"),
+            "{s}"
+        );
+        assert_eq!(latency_summary(&[]), "latency: no utterances");
+    }
+}
