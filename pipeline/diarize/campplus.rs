@@ -89,6 +89,52 @@ fn every_other_row(x: &Tensor) -> Result<Tensor> {
         .reshape((b, c, h2, w))?)
 }
 
+/// 3x3 convolution with padding 1, stride `stride_h` along frequency (rows) and 1 along
+/// time, as one matrix product: weights `[c_out, c_in*9]` times an im2col matrix
+/// `[c_in*9, B*h_out*T]` whose rows are runs of input time frames, so building it is
+/// plain slice copies. candle's CPU conv2d gathers its patches element by element and
+/// has one stride for both axes (a (2, 1) stride meant computing every row and dropping
+/// half). Input `[B, c_in, H, T]`, weights `[c_out, c_in, 3, 3]`.
+fn conv3x3(x: &Tensor, w: &Tensor, stride_h: usize) -> Result<Tensor> {
+    let (b, c, h, t) = x.dims4()?;
+    let c_out = w.dim(0)?;
+    let h_out = (h - 1) / stride_h + 1;
+    let input = x.flatten_all()?.to_vec1::<f32>()?;
+    let row_len = b * h_out * t;
+    let mut cols = vec![0f32; c * 9 * row_len];
+    for ci in 0..c {
+        for kh in 0..3 {
+            for kw in 0..3 {
+                let col_row = &mut cols[((ci * 3 + kh) * 3 + kw) * row_len..][..row_len];
+                for bi in 0..b {
+                    for ho in 0..h_out {
+                        // Input row for this tap; rows outside the input are zero padding.
+                        let Some(hi) = (ho * stride_h + kh).checked_sub(1).filter(|&r| r < h)
+                        else {
+                            continue;
+                        };
+                        let src = &input[((bi * c + ci) * h + hi) * t..][..t];
+                        let dst = &mut col_row[(bi * h_out + ho) * t..][..t];
+                        // Tap kw reads frame t + kw - 1.
+                        match kw {
+                            0 => dst[1..].copy_from_slice(&src[..t - 1]),
+                            1 => dst.copy_from_slice(src),
+                            _ => dst[..t - 1].copy_from_slice(&src[1..]),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let cols = Tensor::from_vec(cols, (c * 9, row_len), x.device())?;
+    let kernel = w.reshape((c_out, c * 9))?;
+    Ok(kernel
+        .matmul(&cols)?
+        .reshape((c_out, b, h_out, t))?
+        .permute((1, 0, 2, 3))?
+        .contiguous()?)
+}
+
 struct ResBlock {
     conv1: Tensor,
     bn1: Affine,
@@ -115,12 +161,9 @@ impl ResBlock {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let mut out = x.conv2d(&self.conv1, 1, 1, 1, 1)?;
-        if self.stride == 2 {
-            out = every_other_row(&out)?;
-        }
+        let out = conv3x3(x, &self.conv1, self.stride)?;
         let out = self.bn1.apply_relu(&out)?;
-        let out = self.bn2.apply(&out.conv2d(&self.conv2, 1, 1, 1, 1)?)?;
+        let out = self.bn2.apply(&conv3x3(&out, &self.conv2, 1)?)?;
         let residual = match &self.shortcut {
             Some((conv, bn)) => {
                 let x = if self.stride == 2 {
@@ -273,11 +316,11 @@ impl CamPlusPlus {
         let x = x.transpose(1, 2)?.unsqueeze(1)?.contiguous()?;
         let mut x = self
             .head_bn1
-            .apply_relu(&x.conv2d(&self.head_conv1, 1, 1, 1, 1)?)?;
+            .apply_relu(&conv3x3(&x, &self.head_conv1, 1)?)?;
         for block in &self.head_blocks {
             x = block.forward(&x)?;
         }
-        let x = every_other_row(&x.conv2d(&self.head_conv2, 1, 1, 1, 1)?)?;
+        let x = conv3x3(&x, &self.head_conv2, 2)?;
         let x = self.head_bn2.apply_relu(&x)?;
         let (b, c, h, t) = x.dims4()?;
         let x = x.reshape((b, c * h, t))?;
@@ -308,5 +351,41 @@ impl CamPlusPlus {
         let emb = stats.conv1d(&self.dense, 0, 1, 1, 1)?.squeeze(2)?;
         let emb = self.dense_bn.apply(&emb)?;
         Ok(emb.to_vec2::<f32>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap()
+    }
+
+    #[test]
+    fn conv3x3_matches_candle_conv2d_for_both_strides() {
+        let dev = Device::Cpu;
+        for (c_in, h) in [(1, 80), (4, 40), (3, 7)] {
+            let x = Tensor::randn(0f32, 1.0, (2, c_in, h, 13), &dev).unwrap();
+            let w = Tensor::randn(0f32, 1.0, (5, c_in, 3, 3), &dev).unwrap();
+            let reference = x.conv2d(&w, 1, 1, 1, 1).unwrap();
+            let ours = conv3x3(&x, &w, 1).unwrap();
+            assert_eq!(ours.dims(), reference.dims());
+            assert!(max_abs_diff(&ours, &reference) < 1e-4);
+            // Stride 2 along frequency = every other row of the stride-1 result.
+            let reference = every_other_row(&reference).unwrap();
+            let ours = conv3x3(&x, &w, 2).unwrap();
+            assert_eq!(ours.dims(), reference.dims(), "h = {h}");
+            assert!(max_abs_diff(&ours, &reference) < 1e-4);
+        }
     }
 }

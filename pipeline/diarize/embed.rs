@@ -67,9 +67,10 @@ impl SpeakerEmbedder {
                 by_len.entry(frames).or_default().push(i);
             }
         }
-        // Batches of at most 16 keep memory small for long regions.
+        // Batches of 4: larger ones gain nothing single-threaded, and their im2col
+        // buffers (~7 MB per window) outgrow the allocator's reuse and page-fault anew.
         for (frames, idx) in by_len {
-            for group in idx.chunks(16) {
+            for group in idx.chunks(4) {
                 let mut feats = Vec::with_capacity(group.len() * frames * NUM_BINS);
                 for &i in group {
                     let (a, b) = windows[i];
