@@ -216,15 +216,19 @@ pub fn compute_stats(t: &Transcript) -> ConversationStats {
             ratio_to_next: order.get(1).map(|s| top.talk_s / s.talk_s),
         })
     };
+    // Rounded only now, after shares and the dominant speaker are computed exactly.
     speakers.iter_mut().for_each(|s| {
         s.talk_s = round3(s.talk_s);
         s.overlap_s = round3(s.overlap_s);
+        s.mean_turn_s = round3(s.mean_turn_s);
+        s.longest_turn_s = round3(s.longest_turn_s);
+        s.words_per_minute = round3(s.words_per_minute);
     });
     ConversationStats {
-        duration_s: t.duration,
-        speech_s,
-        silence_s: (t.duration - speech_s).max(0.0),
-        overlap_s: total(&overlap),
+        duration_s: round3(t.duration),
+        speech_s: round3(speech_s),
+        silence_s: round3((t.duration - speech_s).max(0.0)),
+        overlap_s: round3(total(&overlap)),
         num_speakers: speakers.iter().filter(|s| s.talk_s > 0.0).count(),
         dominant,
         speakers,
