@@ -188,6 +188,9 @@ pub struct Chunker {
     max_len: u64,
     max_gap: u64,
     current: Vec<SampleSpan>,
+    /// End of the last chunk closed early: a later span's padding must not reach back
+    /// into it (that audio was already transcribed).
+    closed_end: u64,
 }
 
 impl Chunker {
@@ -196,6 +199,7 @@ impl Chunker {
             max_len: (opts.max_chunk_s * SR) as u64,
             max_gap: (opts.max_gap_s * SR) as u64,
             current: Vec::new(),
+            closed_end: 0,
         }
     }
 
@@ -203,6 +207,10 @@ impl Chunker {
     /// spans when this span cannot join the current chunk.
     pub fn push(&mut self, span: SampleSpan) -> Option<Vec<SampleSpan>> {
         let mut span = span;
+        span.start = span.start.max(self.closed_end);
+        if span.end <= span.start {
+            return None;
+        }
         if let (Some(first), Some(last)) = (self.current.first().copied(), self.current.last_mut())
         {
             // Padding can make neighbours overlap: merge them.
@@ -235,11 +243,20 @@ impl Chunker {
     }
 
     /// Close the open chunk early when no later span can join it: the next span cannot
-    /// start before `earliest_next`, and that is already a long pause away. This is what
-    /// keeps silence from being buffered and gives live mode its low latency.
-    pub fn close_if_stale(&mut self, earliest_next: u64) -> Option<Vec<SampleSpan>> {
+    /// start before `earliest_next`, and that is already a long pause away; or it cannot
+    /// end before `now`, and that is already past the chunk's length limit. This is what
+    /// keeps silence from being buffered and gives live mode its low latency (without the
+    /// second rule a full chunk waited for the end of the next utterance).
+    pub fn close_if_stale(&mut self, earliest_next: u64, now: u64) -> Option<Vec<SampleSpan>> {
+        let first = self.current.first()?;
         let last = self.current.last()?;
-        (earliest_next > last.end + self.max_gap).then(|| std::mem::take(&mut self.current))
+        let too_far = earliest_next > last.end + self.max_gap;
+        let cannot_fit = now > first.start + self.max_len;
+        if !(too_far || cannot_fit) {
+            return None;
+        }
+        self.closed_end = last.end;
+        Some(std::mem::take(&mut self.current))
     }
 
     /// First sample the open chunk still needs.
@@ -357,7 +374,11 @@ impl Segmenter {
             None => self.vad_pos,
         }
         .saturating_sub(self.pad);
-        if let Some(spans) = self.chunker.close_if_stale(earliest_next) {
+        // An open region ends no earlier than where its silence may have begun.
+        let earliest_end = self
+            .vad_pos
+            .saturating_sub((self.opts.min_silence_s * SR) as u64);
+        if let Some(spans) = self.chunker.close_if_stale(earliest_next, earliest_end) {
             self.emit(spans, out);
         }
     }
@@ -492,6 +513,27 @@ mod tests {
         // Overlapping padded neighbours merge.
         assert!(c.push(s(39.9, 42.0)).is_none());
         assert_eq!(c.finish().unwrap(), vec![s(36.0, 42.0)]);
+    }
+
+    #[test]
+    fn a_full_chunk_closes_without_waiting_for_the_next_utterance() {
+        let o = opts();
+        let s = |a: f64, b: f64| SampleSpan {
+            start: (a * SR) as u64,
+            end: (b * SR) as u64,
+        };
+        let at = |t: f64| (t * SR) as u64;
+        let mut c = Chunker::new(&o);
+        assert!(c.push(s(0.0, 12.0)).is_none());
+        assert!(c.push(s(12.5, 28.0)).is_none());
+        // Someone is still talking from 28.3 s; at 29 s the chunk can still take them...
+        assert!(c.close_if_stale(at(28.1), at(29.0)).is_none());
+        // ...at 30.5 s it cannot (the chunk would pass 30 s): close it now.
+        let done = c.close_if_stale(at(28.1), at(30.5)).unwrap();
+        assert_eq!(done, vec![s(0.0, 12.0), s(12.5, 28.0)]);
+        // The next span's padding does not reach back into the closed chunk.
+        assert!(c.push(s(27.9, 33.0)).is_none());
+        assert_eq!(c.finish().unwrap(), vec![s(28.0, 33.0)]);
     }
 
     fn tone(seconds: f64) -> Vec<f32> {
