@@ -26,8 +26,7 @@ use crate::source::file::FileSource;
 use crate::source::ring::{ring, RingFeed};
 use crate::source::{mic, AudioSource};
 use crate::timefmt::hms;
-use crate::transcribe::whisper::WhisperModel;
-use crate::transcribe::{assemble, ChunkTranscriber};
+use crate::transcribe::assemble;
 use crate::transcript::default_speaker_label;
 use crate::vad::SileroVad;
 
@@ -96,15 +95,7 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
     };
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create output directory {}", args.out.display()))?;
-    let model = WhisperModel::load(&engine.model_path, use_gpu)?;
-    model.check_language(engine.language.as_deref())?;
-    let mut transcribers: Vec<Box<dyn ChunkTranscriber>> = (0..engine.workers)
-        .map(|_| {
-            model
-                .worker(engine.decode_options())
-                .map(|w| Box::new(w) as Box<dyn ChunkTranscriber>)
-        })
-        .collect::<Result<_>>()?;
+    let mut transcribers = super::transcribe::load_transcribers(&engine, use_gpu)?;
     let vad = SileroVad::load(&vad_path)?;
 
     let (feed, source, ring_stats) = ring(rate, RING_SECONDS, Arc::clone(interrupt), args.duration);

@@ -74,6 +74,23 @@ impl Diarizer {
     }
 }
 
+/// The whisper model and one worker (one whisper state) per thread of the pool; the
+/// language is checked against the model before any audio is read.
+pub fn load_transcribers(
+    engine: &EngineConfig,
+    use_gpu: bool,
+) -> Result<Vec<Box<dyn ChunkTranscriber>>> {
+    let model = WhisperModel::load(&engine.model_path, use_gpu)?;
+    model.check_language(engine.language.as_deref())?;
+    (0..engine.workers)
+        .map(|_| {
+            model
+                .worker(engine.decode_options())
+                .map(|w| Box::new(w) as Box<dyn ChunkTranscriber>)
+        })
+        .collect()
+}
+
 pub fn run(args: &TranscribeArgs, interrupt: &AtomicBool) -> Result<usize> {
     let mut formats = parse_formats(&args.formats)?;
     if args.speakers.no_diarize {
@@ -89,15 +106,7 @@ pub fn run(args: &TranscribeArgs, interrupt: &AtomicBool) -> Result<usize> {
     let diarizer = Diarizer::from_args(&args.speakers)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create output directory {}", args.out.display()))?;
-    let model = WhisperModel::load(&engine.model_path, use_gpu)?;
-    model.check_language(engine.language.as_deref())?;
-    let mut transcribers: Vec<Box<dyn ChunkTranscriber>> = (0..engine.workers)
-        .map(|_| {
-            model
-                .worker(engine.decode_options())
-                .map(|w| Box::new(w) as Box<dyn ChunkTranscriber>)
-        })
-        .collect::<Result<_>>()?;
+    let mut transcribers = load_transcribers(&engine, use_gpu)?;
 
     let mut failed = 0;
     for input in &args.inputs {
