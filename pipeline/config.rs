@@ -18,6 +18,8 @@ pub struct EngineConfig {
     pub threads_per_worker: usize,
     pub beam_size: usize,
     pub gpu: GpuFlag,
+    /// Encode only the part of whisper's window the audio fills (live mode).
+    pub fit_audio_ctx: bool,
 }
 
 impl EngineConfig {
@@ -42,6 +44,7 @@ impl EngineConfig {
             threads_per_worker,
             beam_size: args.beam_size,
             gpu: args.gpu,
+            fit_audio_ctx: false,
         })
     }
 
@@ -51,6 +54,7 @@ impl EngineConfig {
             beam_size: self.beam_size,
             threads: self.threads_per_worker,
             initial_prompt: None,
+            fit_audio_ctx: self.fit_audio_ctx,
         }
     }
 }

@@ -239,6 +239,7 @@ fn produce(
     let mut segmenter = Segmenter::new(vad, segment_opts);
     let mut resampled = Vec::new();
     let mut chunks = Vec::new();
+    let debug = std::env::var_os("SPACESCRIBE_DEBUG").is_some();
     let send_all =
         |chunks: &mut Vec<Chunk>| -> bool { chunks.drain(..).all(|c| chunk_tx.send(c).is_ok()) };
     while let Some(block) = source.next_block()? {
@@ -251,6 +252,17 @@ fn produce(
             f(&resampled)?;
         }
         segmenter.push(&resampled, &mut chunks)?;
+        if debug {
+            // How long after its speech ended each chunk left the segmenter (live latency).
+            for c in &chunks {
+                let heard = segmenter.samples_seen() as f64 / WHISPER_SAMPLE_RATE as f64;
+                let speech_end = c.speech.last().map_or(c.end(), |s| s.1);
+                eprintln!(
+                    "chunk {} ready at {heard:.2} s, its speech ends {speech_end:.2} s",
+                    c.id
+                );
+            }
+        }
         if !send_all(&mut chunks) {
             break; // workers are gone (an error); the collector reports it
         }

@@ -35,6 +35,16 @@ pub struct SegmentOptions {
     pub max_gap_s: f64,
     /// Frames per VAD call; smaller means lower latency (live), larger less overhead.
     pub vad_block_frames: usize,
+    /// Hand each speech region to whisper the moment it ends instead of gathering
+    /// regions into long chunks (live: nothing waits to learn whether the next region
+    /// would fit; fitted encoder contexts keep short chunks cheap).
+    pub close_each_region: bool,
+    /// Once a region has lasted this long, any frame below `onset` ends it, however short
+    /// the dip (live: a monologue is cut at its first breath after this, not 8 s in).
+    pub split_at_dip_after_s: Option<f64>,
+    /// How far back from the length limit a forced split looks for its cut (None: the
+    /// whole second half). Live keeps it short so the first part is not held back long.
+    pub split_window_s: Option<f64>,
 }
 
 impl Default for SegmentOptions {
@@ -48,6 +58,9 @@ impl Default for SegmentOptions {
             max_chunk_s: 30.0,
             max_gap_s: 3.0,
             vad_block_frames: 938, // about 30 s
+            close_each_region: false,
+            split_at_dip_after_s: None,
+            split_window_s: None,
         }
     }
 }
@@ -70,6 +83,10 @@ pub struct RegionDetector {
     min_silence: usize,
     min_speech: usize,
     max_frames: usize,
+    /// Region length after which a frame below `onset` ends it (`usize::MAX`: never).
+    dip_split_frames: usize,
+    /// Frames back from the limit a forced split may cut (`usize::MAX`: half the region).
+    split_window: usize,
     next_frame: usize,
     start: Option<usize>,
     silence_from: Option<usize>,
@@ -91,6 +108,8 @@ impl RegionDetector {
             min_silence: frames_for(opts.min_silence_s).max(1),
             min_speech: frames_for(opts.min_speech_s).max(1),
             max_frames,
+            dip_split_frames: opts.split_at_dip_after_s.map_or(usize::MAX, frames_for),
+            split_window: opts.split_window_s.map_or(usize::MAX, frames_for),
             next_frame: 0,
             start: None,
             silence_from: None,
@@ -113,6 +132,12 @@ impl RegionDetector {
                     }
                 }
                 Some(start) => {
+                    if p < self.onset && idx - start >= self.dip_split_frames {
+                        // Any dip, even one frame above `offset`, ends a long region here.
+                        let from = self.silence_from.unwrap_or(idx);
+                        self.close(start, from, out);
+                        continue;
+                    }
                     self.probs.push(p);
                     if p < self.offset {
                         let from = *self.silence_from.get_or_insert(idx);
@@ -153,10 +178,12 @@ impl RegionDetector {
         self.probs.clear();
     }
 
-    /// Split an over-long region at its least speech-like frame in the second half, so a
-    /// monologue is cut where a breath is most likely rather than mid-word.
+    /// Split an over-long region at its least speech-like frame in the second half (or
+    /// the split window), so a monologue is cut where a breath is most likely rather than
+    /// mid-word.
     fn split(&mut self, start: usize, out: &mut Vec<FrameRegion>) {
-        let half = self.probs.len() / 2;
+        let n = self.probs.len();
+        let half = (n / 2).max(n.saturating_sub(self.split_window));
         let (rel, _) =
             self.probs[half..]
                 .iter()
@@ -256,6 +283,12 @@ impl Chunker {
             return None;
         }
         self.closed_end = last.end;
+        Some(std::mem::take(&mut self.current))
+    }
+
+    /// Close the open chunk now, whatever comes next.
+    pub fn close_now(&mut self) -> Option<Vec<SampleSpan>> {
+        self.closed_end = self.current.last()?.end;
         Some(std::mem::take(&mut self.current))
     }
 
@@ -367,6 +400,11 @@ impl Segmenter {
             let end = ((r.end * FRAME_SAMPLES) as u64 + self.pad).min(total);
             if let Some(spans) = self.chunker.push(SampleSpan { start, end }) {
                 self.emit(spans, out);
+            }
+            if self.opts.close_each_region {
+                if let Some(spans) = self.chunker.close_now() {
+                    self.emit(spans, out);
+                }
             }
         }
         let earliest_next = match self.detector.open_start() {
@@ -492,6 +530,38 @@ mod tests {
         assert_eq!(r[0], FrameRegion { start: 0, end: dip });
         assert_eq!(r[1].start, dip);
         assert!(r.iter().all(|r| r.end - r.start <= max));
+        // With a 1 s split window the cut stays within the last second.
+        let live = SegmentOptions {
+            split_window_s: Some(1.0),
+            ..o
+        };
+        let r = detect(&p, &live);
+        assert!(r[0].end >= max - frames_for(1.0), "{r:?}");
+    }
+
+    #[test]
+    fn a_long_region_ends_at_its_first_dip_when_asked() {
+        // 5 s of speech, a 2-frame dip (the first frame above `offset`), 1 s more: one
+        // region normally (the dip is shorter than the minimum pause); two when dips end
+        // regions longer than 4 s.
+        let mut p = vec![0.9; frames_for(5.0)];
+        p.extend([0.45, 0.1]);
+        p.extend(vec![0.9; frames_for(1.0)]);
+        p.extend(vec![0.0; 20]);
+        assert_eq!(detect(&p, &opts()).len(), 1);
+        let eager = SegmentOptions {
+            split_at_dip_after_s: Some(4.0),
+            ..opts()
+        };
+        let r = detect(&p, &eager);
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert_eq!(r[0].end, frames_for(5.0));
+        assert_eq!(r[1].start, frames_for(5.0) + 2);
+        // A dip early in a region does not split it.
+        let mut q = vec![0.9; frames_for(2.0)];
+        q.extend([0.1, 0.1]);
+        q.extend(vec![0.9; frames_for(1.0)]);
+        assert_eq!(detect(&q, &eager).len(), 1);
     }
 
     #[test]
@@ -588,6 +658,36 @@ mod tests {
             max_buffer < (8.0 * SR) as usize,
             "buffer grew to {max_buffer}"
         );
+    }
+
+    #[test]
+    fn live_chunks_leave_as_soon_as_their_region_ends() {
+        // 1 s tone, 1 s pause, 1 s tone: one chunk normally (the pause is short), two when
+        // each region is closed at once - the first before the second tone arrives.
+        let mut audio = tone(1.0);
+        audio.extend(vec![0.0; (1.0 * SR) as usize]);
+        let second_tone_at = audio.len();
+        audio.extend(tone(1.0));
+        audio.extend(vec![0.0; (1.0 * SR) as usize]);
+        let run = |close_each_region: bool| {
+            let o = SegmentOptions {
+                vad_block_frames: 4,
+                close_each_region,
+                ..opts()
+            };
+            let mut seg = Segmenter::new(Box::new(EnergyVad { threshold: 0.01 }), o);
+            let mut chunks = Vec::new();
+            seg.push(&audio[..second_tone_at], &mut chunks).unwrap();
+            let before_second = chunks.len();
+            seg.push(&audio[second_tone_at..], &mut chunks).unwrap();
+            seg.finish(&mut chunks).unwrap();
+            (before_second, chunks)
+        };
+        let (early, chunks) = run(false);
+        assert_eq!((early, chunks.len()), (0, 1));
+        let (early, chunks) = run(true);
+        assert_eq!((early, chunks.len()), (1, 2));
+        assert!(chunks[0].end() <= chunks[1].start, "no audio in two chunks");
     }
 
     #[test]

@@ -39,14 +39,17 @@ const FEED_BLOCK_S: f64 = 0.02;
 /// The recording's header is rewritten this often, so a hard exit leaves a valid WAV.
 const WAV_FLUSH_SAMPLES: usize = WHISPER_SAMPLE_RATE as usize / 2;
 
-/// Low latency: VAD every 0.26 s, an utterance ends after 0.6 s of pause, and no
-/// utterance grows past 8 s before it is transcribed (panel sample, tiny.en: p95 delay
-/// 11.2 s with a 15 s cap, 8.8 s with 8 s).
+/// Low latency: VAD every 0.26 s; each utterance goes to whisper as soon as its 0.3 s
+/// pause is heard (not gathered with the next ones); past 3 s any dip in the speech
+/// probability ends it, and none grows past 8 s, cut within its last 1.5 s. Each change
+/// was measured with `scripts/bench-live` (see the README's live section).
 fn live_segment_options() -> SegmentOptions {
     SegmentOptions {
         vad_block_frames: 8,
-        max_gap_s: 0.6,
         max_chunk_s: 8.0,
+        close_each_region: true,
+        split_at_dip_after_s: Some(3.0),
+        split_window_s: Some(1.5),
         ..SegmentOptions::default()
     }
 }
@@ -67,7 +70,12 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
         bail!("--speed must be positive");
     }
     let formats = parse_formats(&args.formats)?;
-    let engine = EngineConfig::from_args(&args.engine)?;
+    let mut engine = EngineConfig::from_args(&args.engine)?;
+    // Utterances are short and come one at a time: one worker with every thread finishes
+    // each sooner than several single-threaded workers would.
+    engine.fit_audio_ctx = true;
+    engine.threads_per_worker *= engine.workers;
+    engine.workers = 1;
     let vad_path = support_model(VAD_FILE)?;
     let use_gpu = crate::gpu::resolve(engine.gpu)?;
     let diarizer = Diarizer::from_args(&args.speakers)?;

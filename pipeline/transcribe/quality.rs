@@ -77,6 +77,34 @@ pub fn is_non_speech_marker(text: &str) -> bool {
     !spoken
 }
 
+/// Faster than anyone talks: sustained speech runs at 2-4 words a second, and even a
+/// quick burst stays under 6. Text denser than this over its audio was repeated.
+pub const MAX_WORDS_PER_SECOND: f64 = 6.5;
+/// A phrase of this many words said twice in a row is a decoding loop, not speech
+/// ("I don't know, I don't know" is three words).
+const MIN_LOOPED_PHRASE_WORDS: usize = 4;
+
+/// A stricter loop check than the compression ratio, for short audio where a loop of
+/// two or three repeats does not compress enough to be caught: more words than
+/// `speech_seconds` could hold, or a phrase of 4+ words repeated back to back.
+pub fn looks_looped(text: &str, speech_seconds: f64) -> bool {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect()
+        })
+        .filter(|w: &String| !w.is_empty())
+        .collect();
+    if words.len() as f64 > MAX_WORDS_PER_SECOND * speech_seconds.max(1.0) {
+        return true;
+    }
+    (MIN_LOOPED_PHRASE_WORDS..=words.len() / 2)
+        .any(|n| (0..=words.len() - 2 * n).any(|i| words[i..i + n] == words[i + n..i + 2 * n]))
+}
+
 /// Fraction of `[start, end]` covered by `regions` (sorted, non-overlapping).
 pub fn covered_fraction(start: f64, end: f64, regions: &[(f64, f64)]) -> f64 {
     let len = end - start;
@@ -138,6 +166,23 @@ mod tests {
                 "Ask not what your country can do for you, ask what you can do for your country."
             ) < 2.4
         );
+    }
+
+    #[test]
+    fn short_loops_are_caught_by_rate_and_back_to_back_phrases() {
+        let said = "Let me bring in a caller. We have Ken on the line.";
+        assert!(!looks_looped(said, 2.7));
+        // Two and a half times over 2.7 s: too dense, and a phrase repeats.
+        let looped = format!("{said} {said} Let me bring in");
+        assert!(compression_ratio(&looped) < COMPRESSION_RATIO_THRESHOLD);
+        assert!(looks_looped(&looped, 2.7));
+        assert!(looks_looped(&format!("{said} {said}"), 10.0));
+        // Short repeats people do say are kept.
+        assert!(!looks_looped(
+            "No, no, no. I don't know, I don't know.",
+            3.0
+        ));
+        assert!(!looks_looped("Yeah.", 0.3));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
 };
 
-use super::quality::{covered_fraction, judge, SegmentScores};
+use super::quality::{covered_fraction, judge, looks_looped, SegmentScores};
 use super::words::{tokens_to_words, TimedToken};
 use super::{ChunkTranscriber, ChunkTranscript, LanguageLatch};
 use crate::segment::Chunk;
@@ -28,6 +28,10 @@ pub struct DecodeOptions {
     /// Compute threads for each worker's whisper calls.
     pub threads: usize,
     pub initial_prompt: Option<String>,
+    /// Encode only as much of whisper's 30 s window as the audio fills (plus a margin),
+    /// instead of 30 s of padding every time: a 5 s utterance costs about a sixth of the
+    /// encoder time. Live mode uses it; file mode's chunks are near 30 s anyway.
+    pub fit_audio_ctx: bool,
 }
 
 impl Default for DecodeOptions {
@@ -37,6 +41,7 @@ impl Default for DecodeOptions {
             beam_size: 1,
             threads: 1,
             initial_prompt: None,
+            fit_audio_ctx: false,
         }
     }
 }
@@ -138,6 +143,29 @@ pub struct WhisperWorker {
 const MIN_LEFTOVER_SPEECH_S: f64 = 1.0;
 const MAX_DECODE_PASSES: usize = 4;
 
+/// Whisper's encoder positions: 1500 for 30 s, one per 20 ms.
+const FULL_AUDIO_CTX: usize = 1500;
+/// Encoder positions kept past the end of the audio when the context is fitted: whisper
+/// was trained on padded windows and ends its text more reliably with some silence after it.
+const AUDIO_CTX_MARGIN_S: f64 = 1.0;
+/// With a fitted context whisper sometimes repeats the utterance until its 220-token limit
+/// (and then retries at five temperatures: 8 s for a 3 s clip with tiny.en). Speech runs
+/// at 3-5 tokens a second, so a fitted decode stops at this rate and a repeat is caught
+/// by the quality guards and decoded again at the full context instead.
+const FITTED_MAX_TOKENS_PER_S: f64 = 8.0;
+const FITTED_MIN_TOKENS: usize = 16;
+
+/// Token cap for a fitted decode of `samples` of 16 kHz audio.
+pub fn fitted_max_tokens(samples: usize) -> usize {
+    FITTED_MIN_TOKENS + (samples as f64 / 16_000.0 * FITTED_MAX_TOKENS_PER_S).ceil() as usize
+}
+
+/// Encoder context for `samples` of 16 kHz audio when only the filled part is encoded.
+pub fn fitted_audio_ctx(samples: usize) -> usize {
+    let seconds = samples as f64 / 16_000.0 + AUDIO_CTX_MARGIN_S;
+    ((seconds * 50.0).ceil() as usize).min(FULL_AUDIO_CTX)
+}
+
 /// Decoding settings for one whisper call. FullParams borrows, so it is built per call.
 fn full_params<'a>(opts: &'a DecodeOptions, language: Option<&'a str>) -> FullParams<'a, 'a> {
     let strategy = if opts.beam_size > 1 {
@@ -170,17 +198,25 @@ fn full_params<'a>(opts: &'a DecodeOptions, language: Option<&'a str>) -> FullPa
 impl WhisperWorker {
     /// One whisper pass over `chunk` from `from` seconds (absolute) to its end. Appends the
     /// segments that pass the quality guards; returns the language used and where the
-    /// last decoded segment (kept or not) ended.
+    /// last decoded segment (kept or not) ended. `fitted`: encode only the audio's part of
+    /// the window, one temperature, capped tokens (see [`fitted_audio_ctx`]).
     fn decode_pass(
         &mut self,
         chunk: &Chunk,
         from: f64,
         language: Option<&str>,
+        fitted: bool,
         out: &mut ChunkTranscript,
     ) -> Result<(Option<String>, f64)> {
         let skip =
             (((from - chunk.start) * 16_000.0).round().max(0.0) as usize).min(chunk.samples.len());
-        let params = full_params(&self.opts, language);
+        let mut params = full_params(&self.opts, language);
+        if fitted {
+            let samples = chunk.samples.len() - skip;
+            params.set_audio_ctx(fitted_audio_ctx(samples) as i32);
+            params.set_max_tokens(fitted_max_tokens(samples) as i32);
+            params.set_temperature_inc(0.0);
+        }
         let t0 = std::time::Instant::now();
         self.state
             .full(params, &chunk.samples[skip..])
@@ -248,8 +284,9 @@ impl WhisperWorker {
         }
         if debug {
             eprintln!(
-                "chunk {} pass from {from:.2} [{:.2}-{:.2}] decoded to {decoded_to:.2} in {:.2}s, {} segments",
+                "chunk {} {} pass from {from:.2} [{:.2}-{:.2}] decoded to {decoded_to:.2} in {:.2}s, {} segments",
                 chunk.id,
+                if fitted { "fitted" } else { "full" },
                 chunk.start,
                 chunk.end(),
                 t0.elapsed().as_secs_f64(),
@@ -260,12 +297,40 @@ impl WhisperWorker {
     }
 }
 
-impl ChunkTranscriber for WhisperWorker {
-    fn transcribe(&mut self, chunk: &Chunk, latch: &LanguageLatch) -> Result<ChunkTranscript> {
+/// Seconds of the chunk's speech after `decoded_to` (what whisper left out).
+fn speech_left_after(chunk: &Chunk, decoded_to: f64) -> f64 {
+    chunk
+        .speech
+        .iter()
+        .map(|&(a, b)| (b - a.max(decoded_to)).max(0.0))
+        .sum()
+}
+
+impl WhisperWorker {
+    /// The fast path for short chunks: one fitted pass, kept only if nothing in it was
+    /// rejected and it reached the end of the speech.
+    fn transcribe_fitted(
+        &mut self,
+        chunk: &Chunk,
+        language: Option<&str>,
+    ) -> Result<Option<(ChunkTranscript, Option<String>)>> {
         let mut out = ChunkTranscript {
             id: chunk.id,
             ..Default::default()
         };
+        let (used, decoded_to) = self.decode_pass(chunk, chunk.start, language, true, &mut out)?;
+        let speech_seconds: f64 = chunk.speech.iter().map(|&(a, b)| b - a).sum();
+        let text: Vec<&str> = out.segments.iter().map(|s| s.text.as_str()).collect();
+        let complete = out.rejected == 0
+            && !out.segments.is_empty()
+            && speech_left_after(chunk, decoded_to) < MIN_LEFTOVER_SPEECH_S
+            && !looks_looped(&text.join(" "), speech_seconds);
+        Ok(complete.then_some((out, used)))
+    }
+}
+
+impl ChunkTranscriber for WhisperWorker {
+    fn transcribe(&mut self, chunk: &Chunk, latch: &LanguageLatch) -> Result<ChunkTranscript> {
         let mut language = if self.multilingual {
             self.opts
                 .language
@@ -274,17 +339,26 @@ impl ChunkTranscriber for WhisperWorker {
         } else {
             Some("en".to_string())
         };
+        if self.opts.fit_audio_ctx {
+            if let Some((mut out, used)) = self.transcribe_fitted(chunk, language.as_deref())? {
+                if let Some(lang) = language.or(used) {
+                    latch.set(&lang);
+                    out.language = Some(lang);
+                }
+                return Ok(out);
+            }
+        }
+        let mut out = ChunkTranscript {
+            id: chunk.id,
+            ..Default::default()
+        };
         let mut from = chunk.start;
         for _ in 0..MAX_DECODE_PASSES {
             let (used, decoded_to) =
-                self.decode_pass(chunk, from, language.as_deref(), &mut out)?;
+                self.decode_pass(chunk, from, language.as_deref(), false, &mut out)?;
             // Later passes keep the language the first one detected.
             language = language.or(used);
-            let leftover: f64 = chunk
-                .speech
-                .iter()
-                .map(|&(a, b)| (b - a.max(decoded_to)).max(0.0))
-                .sum();
+            let leftover = speech_left_after(chunk, decoded_to);
             if leftover < MIN_LEFTOVER_SPEECH_S || decoded_to <= from {
                 break;
             }
@@ -303,5 +377,29 @@ impl ChunkTranscriber for WhisperWorker {
         }
         out.language = language;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fitted_audio_ctx_covers_the_audio_plus_margin_and_never_exceeds_30_s() {
+        // 5 s of audio + 1 s margin = 300 positions of 20 ms.
+        assert_eq!(fitted_audio_ctx(5 * 16_000), 300);
+        assert_eq!(fitted_audio_ctx(0), 50);
+        // A partial 20 ms step still gets its position.
+        assert_eq!(fitted_audio_ctx(16_000 + 1), 101);
+        assert_eq!(fitted_audio_ctx(29 * 16_000), FULL_AUDIO_CTX);
+        assert_eq!(fitted_audio_ctx(40 * 16_000), FULL_AUDIO_CTX);
+    }
+
+    #[test]
+    fn fitted_token_cap_leaves_room_for_fast_speech_but_not_for_a_loop() {
+        // 3 s of fast speech is about 15 tokens plus timestamps; a loop runs to 220.
+        let cap = fitted_max_tokens(3 * 16_000);
+        assert_eq!(cap, 40);
+        assert!(fitted_max_tokens(8 * 16_000) < 220 / 2);
     }
 }
