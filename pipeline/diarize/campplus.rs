@@ -89,6 +89,13 @@ fn every_other_row(x: &Tensor) -> Result<Tensor> {
         .reshape((b, c, h2, w))?)
 }
 
+/// A kernel-size-1 conv1d (`w`: `[c_out, c_in, 1]`) as a batched matrix product: candle's
+/// conv1d would first copy the input into an im2col buffer and transpose the result back.
+fn pointwise(x: &Tensor, w: &Tensor) -> Result<Tensor> {
+    let (c_out, c_in, _) = w.dims3()?;
+    Ok(w.reshape((c_out, c_in))?.broadcast_matmul(&x.contiguous()?)?)
+}
+
 /// 3x3 convolution with padding 1, stride `stride_h` along frequency (rows) and 1 along
 /// time, as one matrix product: weights `[c_out, c_in*9]` times an im2col matrix
 /// `[c_in*9, B*h_out*T]` whose rows are runs of input time frames, so building it is
@@ -211,37 +218,48 @@ impl DenseLayer {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let h = self.bn1.apply_relu(x)?.conv1d(&self.linear1, 0, 1, 1, 1)?;
+        let h = pointwise(&self.bn1.apply_relu(x)?, &self.linear1)?;
         let h = self.bn2.apply_relu(&h)?;
         // Context-aware masking: a local conv gated by global + segment-level context.
         let y = h.conv1d(&self.local, self.dilation, 1, self.dilation, 1)?;
-        let context = h
-            .mean_keepdim(D::Minus1)?
-            .broadcast_add(&segment_pool(&h)?)?;
-        let m = context
-            .conv1d(&self.ctx1_w, 0, 1, 1, 1)?
+        // The context is constant within each segment, so the mask is computed once per
+        // segment (one column each) and then spread over the segment's frames.
+        let (means, lens) = segment_means(&h)?;
+        let context = h.mean_keepdim(D::Minus1)?.broadcast_add(&means)?;
+        let m = pointwise(&context, &self.ctx1_w)?
             .broadcast_add(&self.ctx1_b)?
-            .relu()?
-            .conv1d(&self.ctx2_w, 0, 1, 1, 1)?
-            .broadcast_add(&self.ctx2_b)?;
+            .relu()?;
+        let m = pointwise(&m, &self.ctx2_w)?.broadcast_add(&self.ctx2_b)?;
         let m = candle_nn::ops::sigmoid(&m)?;
+        let m = if lens.len() == 1 {
+            m.broadcast_as(y.shape())?
+        } else {
+            let parts = lens
+                .iter()
+                .enumerate()
+                .map(|(i, &len)| m.narrow(2, i, 1)?.repeat((1, 1, len)))
+                .collect::<candle_core::Result<Vec<_>>>()?;
+            Tensor::cat(&parts, 2)?
+        };
         Ok((y * m)?)
     }
 }
 
-/// Average over consecutive segments of `SEG_LEN` frames (the last may be shorter), each
-/// average repeated over its segment: 3D-Speaker's `seg_pooling` with `ceil_mode`.
-fn segment_pool(x: &Tensor) -> Result<Tensor> {
+/// Means over consecutive segments of `SEG_LEN` frames (the last may be shorter), one
+/// column per segment, and the segments' lengths: 3D-Speaker's `seg_pooling` with
+/// `ceil_mode`, before it repeats each mean over its segment.
+fn segment_means(x: &Tensor) -> Result<(Tensor, Vec<usize>)> {
     let t = x.dim(D::Minus1)?;
-    let mut parts = Vec::new();
+    let mut means = Vec::new();
+    let mut lens = Vec::new();
     let mut start = 0;
     while start < t {
         let len = SEG_LEN.min(t - start);
-        let mean = x.narrow(2, start, len)?.mean_keepdim(2)?;
-        parts.push(mean.repeat((1, 1, len))?);
+        means.push(x.narrow(2, start, len)?.mean_keepdim(2)?);
+        lens.push(len);
         start += len;
     }
-    Ok(Tensor::cat(&parts, 2)?)
+    Ok((Tensor::cat(&means, 2)?, lens))
 }
 
 struct Transit {
@@ -332,10 +350,7 @@ impl CamPlusPlus {
                 let y = layer.forward(&x)?;
                 x = Tensor::cat(&[&x, &y], 1)?;
             }
-            x = transit
-                .bn
-                .apply_relu(&x)?
-                .conv1d(&transit.linear, 0, 1, 1, 1)?;
+            x = pointwise(&transit.bn.apply_relu(&x)?, &transit.linear)?;
         }
         let x = self.out_bn.apply_relu(&x)?;
         // Stats pooling: mean and unbiased standard deviation over time.
@@ -369,6 +384,17 @@ mod tests {
             .unwrap()
             .to_scalar::<f32>()
             .unwrap()
+    }
+
+    #[test]
+    fn pointwise_matches_candle_conv1d() {
+        let dev = Device::Cpu;
+        let x = Tensor::randn(0f32, 1.0, (3, 6, 11), &dev).unwrap();
+        let w = Tensor::randn(0f32, 1.0, (4, 6, 1), &dev).unwrap();
+        let reference = x.conv1d(&w, 0, 1, 1, 1).unwrap();
+        let ours = pointwise(&x, &w).unwrap();
+        assert_eq!(ours.dims(), reference.dims());
+        assert!(max_abs_diff(&ours, &reference) < 1e-4);
     }
 
     #[test]
