@@ -93,7 +93,8 @@ fn every_other_row(x: &Tensor) -> Result<Tensor> {
 /// conv1d would first copy the input into an im2col buffer and transpose the result back.
 fn pointwise(x: &Tensor, w: &Tensor) -> Result<Tensor> {
     let (c_out, c_in, _) = w.dims3()?;
-    Ok(w.reshape((c_out, c_in))?.broadcast_matmul(&x.contiguous()?)?)
+    Ok(w.reshape((c_out, c_in))?
+        .broadcast_matmul(&x.contiguous()?)?)
 }
 
 /// 3x3 convolution with padding 1, stride `stride_h` along frequency (rows) and 1 along
