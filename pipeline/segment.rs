@@ -370,7 +370,7 @@ impl Segmenter {
             self.run_vad(rest, out)?;
         }
         self.detector.finish(&mut self.regions);
-        self.drain_regions(out);
+        self.drain_regions(out, true);
         if let Some(spans) = self.chunker.finish() {
             self.emit(spans, out);
         }
@@ -388,16 +388,29 @@ impl Segmenter {
             .push(&probs[skip.min(probs.len())..], &mut self.regions);
         // A partial last frame only happens at the end of the stream.
         self.vad_pos += len.div_ceil(FRAME_SAMPLES as u64) * FRAME_SAMPLES as u64;
-        self.drain_regions(out);
+        self.drain_regions(out, false);
         self.trim_audio();
         Ok(())
     }
 
-    fn drain_regions(&mut self, out: &mut Vec<Chunk>) {
-        let total = self.samples_seen();
-        for r in std::mem::take(&mut self.regions) {
+    /// Hand finished regions to the chunker once the VAD has seen their trailing pad
+    /// (a region cut at a dip ends right at the newest audio). Waiting for the VAD, not for
+    /// whatever the reader has buffered, keeps chunks independent of how samples arrive,
+    /// so live runs are repeatable. `finishing`: the stream ended, take what there is.
+    fn drain_regions(&mut self, out: &mut Vec<Chunk>, finishing: bool) {
+        let seen = if finishing {
+            self.samples_seen()
+        } else {
+            self.samples_seen().min(self.vad_pos)
+        };
+        let ready = self
+            .regions
+            .iter()
+            .take_while(|r| finishing || (r.end * FRAME_SAMPLES) as u64 + self.pad <= seen)
+            .count();
+        for r in self.regions.drain(..ready).collect::<Vec<_>>() {
             let start = ((r.start * FRAME_SAMPLES) as u64).saturating_sub(self.pad);
-            let end = ((r.end * FRAME_SAMPLES) as u64 + self.pad).min(total);
+            let end = ((r.end * FRAME_SAMPLES) as u64 + self.pad).min(seen);
             if let Some(spans) = self.chunker.push(SampleSpan { start, end }) {
                 self.emit(spans, out);
             }
@@ -406,6 +419,9 @@ impl Segmenter {
                     self.emit(spans, out);
                 }
             }
+        }
+        if !self.regions.is_empty() {
+            return; // a waiting region may still join the open chunk
         }
         let earliest_next = match self.detector.open_start() {
             Some(frame) => (frame * FRAME_SAMPLES) as u64,
@@ -449,6 +465,9 @@ impl Segmenter {
         }
         if let Some(f) = self.detector.open_start() {
             keep_from = keep_from.min(((f * FRAME_SAMPLES) as u64).saturating_sub(self.pad));
+        }
+        if let Some(r) = self.regions.first() {
+            keep_from = keep_from.min(((r.start * FRAME_SAMPLES) as u64).saturating_sub(self.pad));
         }
         if keep_from > self.audio_offset {
             let n = (keep_from - self.audio_offset) as usize;
