@@ -282,8 +282,7 @@ impl Chunker {
         if !(too_far || cannot_fit) {
             return None;
         }
-        self.closed_end = last.end;
-        Some(std::mem::take(&mut self.current))
+        self.close_now()
     }
 
     /// Close the open chunk now, whatever comes next.
