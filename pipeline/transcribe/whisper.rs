@@ -195,6 +195,15 @@ fn full_params<'a>(opts: &'a DecodeOptions, language: Option<&'a str>) -> FullPa
     params
 }
 
+/// Seconds of the chunk's speech after `decoded_to` (what whisper left out).
+fn speech_left_after(chunk: &Chunk, decoded_to: f64) -> f64 {
+    chunk
+        .speech
+        .iter()
+        .map(|&(a, b)| (b - a.max(decoded_to)).max(0.0))
+        .sum()
+}
+
 impl WhisperWorker {
     /// One whisper pass over `chunk` from `from` seconds (absolute) to its end. Appends the
     /// segments that pass the quality guards; returns the language used and where the
@@ -295,18 +304,7 @@ impl WhisperWorker {
         }
         Ok((language, decoded_to))
     }
-}
 
-/// Seconds of the chunk's speech after `decoded_to` (what whisper left out).
-fn speech_left_after(chunk: &Chunk, decoded_to: f64) -> f64 {
-    chunk
-        .speech
-        .iter()
-        .map(|&(a, b)| (b - a.max(decoded_to)).max(0.0))
-        .sum()
-}
-
-impl WhisperWorker {
     /// The fast path for short chunks: one fitted pass, kept only if nothing in it was
     /// rejected and it reached the end of the speech.
     fn transcribe_fitted(
