@@ -38,30 +38,40 @@ struct ChunkResult {
     windows: Vec<SpeakerWindow>,
 }
 
-/// Embeddings of the windows inside a chunk's speech regions.
+/// Embeddings of the windows inside a chunk's speech regions, one region at a time (the
+/// embedder shares work between the overlapping windows of a region).
 fn embed_chunk(embedder: &SpeakerEmbedder, chunk: &Chunk) -> Result<Vec<SpeakerWindow>> {
-    let windows = windows_for_regions(&chunk.speech, EMBED_WINDOW_S, EMBED_HOP_S);
     let sr = WHISPER_SAMPLE_RATE as f64;
-    let ranges: Vec<(usize, usize)> = windows
-        .iter()
-        .map(|w| {
-            let a = ((w.start - chunk.start) * sr).round().max(0.0) as usize;
-            let b = ((w.end - chunk.start) * sr).round().max(0.0) as usize;
-            (a, b)
-        })
-        .collect();
-    let embeddings = embedder.embed_windows(&chunk.samples, &ranges)?;
-    Ok(windows
-        .iter()
-        .zip(embeddings)
-        .filter_map(|(w, e)| {
+    let to_sample = |t: f64| ((t - chunk.start) * sr).round().max(0.0) as usize;
+    let mut out = Vec::new();
+    for &region in &chunk.speech {
+        let windows = windows_for_regions(&[region], EMBED_WINDOW_S, EMBED_HOP_S);
+        let (a, b) = (
+            to_sample(region.0),
+            to_sample(region.1).min(chunk.samples.len()),
+        );
+        if a >= b {
+            continue;
+        }
+        let ranges: Vec<(usize, usize)> = windows
+            .iter()
+            .map(|w| {
+                (
+                    to_sample(w.start) - a.min(to_sample(w.start)),
+                    to_sample(w.end).saturating_sub(a),
+                )
+            })
+            .collect();
+        let embeddings = embedder.embed_region(&chunk.samples[a..b], &ranges)?;
+        out.extend(windows.iter().zip(embeddings).filter_map(|(w, e)| {
             e.map(|embedding| SpeakerWindow {
                 start: w.start,
                 end: w.end,
                 embedding,
             })
-        })
-        .collect())
+        }));
+    }
+    Ok(out)
 }
 
 /// Everything a run produced, in time order.

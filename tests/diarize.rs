@@ -152,3 +152,54 @@ fn bad_speaker_flags_are_one_clear_error() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("--rename expects NAME=VALUE"), "{err}");
 }
+
+/// 16 kHz samples of a sample WAV between two times.
+fn wav_seconds(name: &str, from: f64, to: f64) -> Vec<f32> {
+    let mut reader = hound::WavReader::open(sample(name)).unwrap();
+    let samples: Vec<f32> = reader
+        .samples::<i16>()
+        .map(|s| f32::from(s.unwrap()) / 32768.0)
+        .collect();
+    samples[(from * 16000.0) as usize..(to * 16000.0) as usize].to_vec()
+}
+
+#[test]
+fn a_long_stretch_is_embedded_like_its_windows() {
+    use spacescribe::diarize::campplus::CamPlusPlus;
+    use spacescribe::diarize::embed::SpeakerEmbedder;
+    use spacescribe::diarize::fbank::{Fbank, NUM_BINS};
+    require_models();
+    let path = spacescribe::models::models_dir().join(spacescribe::models::SPEAKER_MODEL_FILE);
+    // 12 s of JFK in the interview (14.7-25.4 s in the reference RTTM is his).
+    let audio = wav_seconds("interview.wav", 14.0, 26.0);
+
+    // The head computed in tiles equals the head computed in one pass.
+    let model = CamPlusPlus::load(&path, &candle_core::Device::Cpu).unwrap();
+    let feats = Fbank::new().compute(&audio);
+    let frames = feats.len() / NUM_BINS;
+    let one = model.head(&feats, 1, frames).unwrap();
+    let tiled = model.head_long(&feats, frames).unwrap();
+    let diff = (one - tiled).unwrap().abs().unwrap().flatten_all().unwrap();
+    let max = diff.max(0).unwrap().to_scalar::<f32>().unwrap();
+    assert!(max < 1e-3, "tiled head differs by {max}");
+
+    // Windows cut from the stretch embed close to the same windows run on their own.
+    let embedder = SpeakerEmbedder::load(&path).unwrap();
+    let windows: Vec<(usize, usize)> = (0..14).map(|k| (k * 12_000, k * 12_000 + 24_000)).collect();
+    let from_region = embedder.embed_region(&audio, &windows).unwrap();
+    // (One voice's windows run alone resemble each other at about 0.7, different voices
+    // at about 0.1.)
+    let mut cosines = Vec::new();
+    for (&(a, b), e) in windows.iter().zip(&from_region) {
+        let alone = embedder.embed(&audio[a..b]).unwrap();
+        let cos: f32 = alone
+            .iter()
+            .zip(e.as_ref().unwrap())
+            .map(|(x, y)| x * y)
+            .sum();
+        assert!(cos > 0.7, "window at sample {a}: cosine {cos}");
+        cosines.push(cos);
+    }
+    let mean = cosines.iter().sum::<f32>() / cosines.len() as f32;
+    assert!(mean > 0.85, "mean cosine {mean}: {cosines:?}");
+}

@@ -17,6 +17,16 @@ const BN_EPS: f64 = 1e-5;
 const SEG_LEN: usize = 100;
 /// (layers, dilation) of the three dense blocks; growth rate 32, bottleneck 128.
 const BLOCKS: [(usize, usize); 3] = [(12, 1), (24, 2), (16, 2)];
+/// Frames of input each side that one head output frame depends on: ten 3x3 convs, each
+/// reaching one frame further along time.
+const HEAD_REACH: usize = 10;
+/// Frames after the TDNN layer (kernel 5, stride 2, padding 2) for `frames` head frames.
+pub fn frames_after_tdnn(frames: usize) -> usize {
+    frames.saturating_sub(1) / 2 + 1
+}
+
+/// Frames per tile in `head_long` (about 4 s; its largest im2col buffer is ~15 MB).
+const HEAD_TILE: usize = 400;
 
 struct Weights {
     map: HashMap<String, Tensor>,
@@ -218,11 +228,21 @@ impl DenseLayer {
         })
     }
 
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, context: CamContext) -> Result<Tensor> {
         let h = pointwise(&self.bn1.apply_relu(x)?, &self.linear1)?;
         let h = self.bn2.apply_relu(&h)?;
         // Context-aware masking: a local conv gated by global + segment-level context.
         let y = h.conv1d(&self.local, self.dilation, 1, self.dilation, 1)?;
+        if let CamContext::Sliding { half_width } = context {
+            // Each frame is gated as if it sat in its own window of the training length,
+            // where the global and the segment mean coincide: twice the window's mean.
+            let context = (sliding_mean(&h, half_width)? * 2.0)?;
+            let m = pointwise(&context, &self.ctx1_w)?
+                .broadcast_add(&self.ctx1_b)?
+                .relu()?;
+            let m = pointwise(&m, &self.ctx2_w)?.broadcast_add(&self.ctx2_b)?;
+            return Ok((y * candle_nn::ops::sigmoid(&m)?)?);
+        }
         // The context is constant within each segment, so the mask is computed once per
         // segment (one column each) and then spread over the segment's frames.
         let (means, lens) = segment_means(&h)?;
@@ -244,6 +264,36 @@ impl DenseLayer {
         };
         Ok((y * m)?)
     }
+}
+
+/// How the CAM layers see their context.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CamContext {
+    /// The whole input is one utterance: the mean of all of it plus the mean of the
+    /// 100-frame segment (3D-Speaker's definition).
+    Utterance,
+    /// Each frame sees the mean of the frames within `half_width` of it: a long stretch of
+    /// speech computed once behaves as if cut into windows of `2 * half_width + 1` frames.
+    Sliding { half_width: usize },
+}
+
+/// Mean over time of `[B, C, T]` within `half_width` frames of each frame (fewer at the
+/// ends), by prefix sums: candle's cumsum is a matrix product with a T x T triangle.
+fn sliding_mean(x: &Tensor, half_width: usize) -> Result<Tensor> {
+    let (b, c, t) = x.dims3()?;
+    let data = x.flatten_all()?.to_vec1::<f32>()?;
+    let mut out = vec![0f32; data.len()];
+    let mut prefix = vec![0f64; t + 1];
+    for (row, dst) in data.chunks_exact(t).zip(out.chunks_exact_mut(t)) {
+        for (i, v) in row.iter().enumerate() {
+            prefix[i + 1] = prefix[i] + f64::from(*v);
+        }
+        for (i, d) in dst.iter_mut().enumerate() {
+            let (lo, hi) = (i.saturating_sub(half_width), (i + half_width + 1).min(t));
+            *d = ((prefix[hi] - prefix[lo]) / (hi - lo) as f64) as f32;
+        }
+    }
+    Ok(Tensor::from_vec(out, (b, c, t), x.device())?)
 }
 
 /// Means over consecutive segments of `SEG_LEN` frames (the last may be shorter), one
@@ -330,6 +380,14 @@ impl CamPlusPlus {
     /// Embeddings for a batch of equal-length feature matrices `[B, frames, 80]`
     /// (row-major in `feats`); returns `[B, 192]` raw (not normalised) embeddings.
     pub fn forward(&self, feats: &[f32], batch: usize, frames: usize) -> Result<Vec<Vec<f32>>> {
+        self.embed_head_output(&self.head(feats, batch, frames)?)
+    }
+
+    /// The FCM head of a batch `[B, frames, 80]`: `[B, 320, frames]`. It is purely
+    /// convolutional along time (each output frame sees the input frames within
+    /// `HEAD_REACH` of it), so the head of a long stretch can be computed once and cut
+    /// into windows (`head_long`).
+    pub fn head(&self, feats: &[f32], batch: usize, frames: usize) -> Result<Tensor> {
         let x = Tensor::from_slice(feats, (batch, frames, super::fbank::NUM_BINS), &self.device)?;
         // (B, T, F) -> (B, 1, F, T): frequency is the conv "height".
         let x = x.transpose(1, 2)?.unsqueeze(1)?.contiguous()?;
@@ -342,18 +400,54 @@ impl CamPlusPlus {
         let x = conv3x3(&x, &self.head_conv2, 2)?;
         let x = self.head_bn2.apply_relu(&x)?;
         let (b, c, h, t) = x.dims4()?;
-        let x = x.reshape((b, c * h, t))?;
+        Ok(x.reshape((b, c * h, t))?)
+    }
+
+    /// The head of one long feature matrix `[frames, 80]` as `[1, 320, frames]`, computed
+    /// in tiles of `HEAD_TILE` frames (with `HEAD_REACH` frames of context each side) so
+    /// the im2col buffers stay small however long the speech runs.
+    pub fn head_long(&self, feats: &[f32], frames: usize) -> Result<Tensor> {
+        let bins = super::fbank::NUM_BINS;
+        let mut parts = Vec::new();
+        let mut start = 0;
+        while start < frames {
+            let end = (start + HEAD_TILE).min(frames);
+            let (a, b) = (
+                start.saturating_sub(HEAD_REACH),
+                (end + HEAD_REACH).min(frames),
+            );
+            let h = self.head(&feats[a * bins..b * bins], 1, b - a)?;
+            parts.push(h.narrow(2, start - a, end - start)?);
+            start = end;
+        }
+        Ok(Tensor::cat(&parts, 2)?)
+    }
+
+    /// Embeddings from head outputs `[B, 320, T]`: the TDNN and CAM blocks, stats pooling
+    /// and the dense layer; `[B, 192]` raw embeddings.
+    pub fn embed_head_output(&self, x: &Tensor) -> Result<Vec<Vec<f32>>> {
+        self.pool(&self.frame_features(x, CamContext::Utterance)?)
+    }
+
+    /// Frame-level outputs of the TDNN and CAM blocks for head outputs `[B, 320, T]`:
+    /// `[B, 512, frames_after_tdnn(T)]` (the TDNN has stride 2).
+    pub fn frame_features(&self, x: &Tensor, context: CamContext) -> Result<Tensor> {
         let mut x = self
             .tdnn_bn
             .apply_relu(&x.conv1d(&self.tdnn, 2, 2, 1, 1)?)?;
         for (layers, transit) in &self.blocks {
             for layer in layers {
-                let y = layer.forward(&x)?;
+                let y = layer.forward(&x, context)?;
                 x = Tensor::cat(&[&x, &y], 1)?;
             }
             x = pointwise(&transit.bn.apply_relu(&x)?, &transit.linear)?;
         }
-        let x = self.out_bn.apply_relu(&x)?;
+        self.out_bn.apply_relu(&x)
+    }
+
+    /// Embeddings `[B, 192]` (raw) from frame features `[B, 512, T]`: stats pooling over
+    /// all T frames and the dense layer.
+    pub fn pool(&self, x: &Tensor) -> Result<Vec<Vec<f32>>> {
         // Stats pooling: mean and unbiased standard deviation over time.
         let t = x.dim(2)?;
         let mean = x.mean(2)?;
@@ -385,6 +479,29 @@ mod tests {
             .unwrap()
             .to_scalar::<f32>()
             .unwrap()
+    }
+
+    #[test]
+    fn sliding_mean_averages_the_frames_within_reach() {
+        let x = Tensor::from_vec(
+            vec![1f32, 2., 3., 4., 10., 20., 30., 40.],
+            (1, 2, 4),
+            &Device::Cpu,
+        )
+        .unwrap();
+        let m = sliding_mean(&x, 1).unwrap().to_vec3::<f32>().unwrap();
+        assert_eq!(m[0][0], vec![1.5, 2.0, 3.0, 3.5]);
+        assert_eq!(m[0][1], vec![15.0, 20.0, 30.0, 35.0]);
+        // Reach beyond the input: every frame sees the whole row.
+        let m = sliding_mean(&x, 10).unwrap().to_vec3::<f32>().unwrap();
+        assert_eq!(m[0][0], vec![2.5; 4]);
+    }
+
+    #[test]
+    fn tdnn_halves_the_frame_count_rounding_up() {
+        assert_eq!(frames_after_tdnn(150), 75);
+        assert_eq!(frames_after_tdnn(151), 76);
+        assert_eq!(frames_after_tdnn(1), 1);
     }
 
     #[test]

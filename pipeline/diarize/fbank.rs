@@ -11,7 +11,7 @@ use realfft::{RealFftPlanner, RealToComplex};
 pub const NUM_BINS: usize = 80;
 const SAMPLE_RATE: f32 = 16_000.0;
 const FRAME_LEN: usize = 400;
-const FRAME_SHIFT: usize = 160;
+pub const FRAME_SHIFT: usize = 160;
 const FFT_LEN: usize = 512;
 const PREEMPHASIS: f32 = 0.97;
 const LOW_FREQ: f32 = 20.0;
