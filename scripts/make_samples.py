@@ -25,6 +25,10 @@ import numpy as np
 
 SR = 16000
 FRAME = 160  # 10 ms frames for the energy trim
+# A silence this long inside a piece ends a stretch of speech in the RTTM (a voice's own
+# pauses at full stops run 0.6-0.8 s for some TTS voices and up to 1.2 s in the JFK
+# recording; counting those as speech would credit a speaker with time they were silent).
+MIN_REF_PAUSE_S = 0.5
 PIECE_RMS_DBFS = -22.0  # every piece is levelled to this active RMS before its speaker gain
 NOISE_FLOOR_DBFS = -66.0  # faint room noise under the mixes, so gaps are not digital zero
 NOISE_SEED = 20240611
@@ -70,7 +74,7 @@ class Turn:
     gap: float = 0.6
     during: float | None = None
     at: float | None = None
-    pieces: list = field(default_factory=list)  # filled when mixed: (start, end, text)
+    pieces: list = field(default_factory=list)  # filled when mixed: (start, end, text, speech stretches)
 
 
 def T(speaker, *parts, **kw):
@@ -210,8 +214,8 @@ def frame_db(x: np.ndarray) -> np.ndarray:
     return 10 * np.log10(np.mean(f * f, axis=1) + 1e-12)
 
 
-def trim(x: np.ndarray) -> np.ndarray:
-    """Cut leading/trailing silence at frame resolution.
+def loud_frames(x: np.ndarray) -> np.ndarray:
+    """Indices of the 10 ms frames that are speech, not silence.
 
     Threshold: 40 dB under the loudest frame, and for real recordings at least
     8 dB over their noise floor (10th percentile of frame energy), so room
@@ -221,7 +225,28 @@ def trim(x: np.ndarray) -> np.ndarray:
     if len(db) == 0:
         sys.exit("empty audio piece")
     thr = max(db.max() - 40.0, np.percentile(db, 10) + 8.0)
-    loud = np.nonzero(db > thr)[0]
+    return np.nonzero(db > thr)[0]
+
+
+def speech_stretches(x: np.ndarray) -> list:
+    """(start, end) seconds of the speech inside a trimmed piece: split where it is
+    silent (see loud_frames) for at least MIN_REF_PAUSE_S."""
+    loud = loud_frames(x)
+    min_gap = int(round(MIN_REF_PAUSE_S * SR / FRAME))
+    out = [[loud[0], loud[0] + 1]]
+    for f in loud[1:]:
+        if f - out[-1][1] >= min_gap:
+            out.append([f, f + 1])
+        else:
+            out[-1][1] = f + 1
+    # The piece's own edges, not the frame grid, bound the first and last stretch.
+    out[0][0], out[-1][1] = 0, len(x) / FRAME
+    return [(a * FRAME / SR, b * FRAME / SR) for a, b in out]
+
+
+def trim(x: np.ndarray) -> np.ndarray:
+    """Cut leading/trailing silence (see loud_frames) at frame resolution."""
+    loud = loud_frames(x)
     y = x[loud[0] * FRAME: (loud[-1] + 1) * FRAME].copy()
     fade = min(80, len(y) // 4)  # 5 ms fades so cut edges do not click
     ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
@@ -319,7 +344,8 @@ def mix(script, renderer: Renderer, transcripts: dict, tail: float = 1.0):
             s = int(round(t * SR))
             placed.append((s, audio))
             t = (s + len(audio)) / SR
-            turn.pieces.append((s / SR, t, transcripts.get(text, text)))
+            speech = [(s / SR + a, s / SR + b) for a, b in speech_stretches(audio)]
+            turn.pieces.append((s / SR, t, transcripts.get(text, text), speech))
         if turn.during is None:
             floor = (start, t)
     total = max(s + len(a) for s, a in placed) + int(tail * SR)
@@ -410,10 +436,11 @@ def fmt(t: float) -> str:
 
 
 def write_refs(out: Path, stem: str, turns):
-    """RTTM (one line per speech piece), ref.json (turns with pieces), ref.txt (pieces in time order)."""
+    """RTTM (one line per stretch of speech), ref.json (turns with pieces), ref.txt (pieces in time order)."""
     pieces = sorted((p[0], p[1], t.speaker, p[2]) for t in turns for p in t.pieces)
+    stretches = sorted((a, b, t.speaker) for t in turns for p in t.pieces for a, b in p[3])
     with open(out / f"{stem}.rttm", "w") as f:
-        for s, e, spk, _ in pieces:
+        for s, e, spk in stretches:
             f.write(f"SPEAKER {stem} 1 {fmt(s)} {fmt(e - s)} <NA> <NA> {spk} <NA> <NA>\n")
     ref = []
     for t in sorted(turns, key=lambda t: t.pieces[0][0]):
@@ -422,7 +449,8 @@ def write_refs(out: Path, stem: str, turns):
             "start": round(t.pieces[0][0], 3),
             "end": round(t.pieces[-1][1], 3),
             "text": " ".join(p[2] for p in t.pieces),
-            "pieces": [{"start": round(s, 3), "end": round(e, 3), "text": x} for s, e, x in t.pieces],
+            "pieces": [{"start": round(s, 3), "end": round(e, 3), "text": x,
+                        "speech": [[round(a, 3), round(b, 3)] for a, b in sp]} for s, e, x, sp in t.pieces],
         })
     (out / f"{stem}.ref.json").write_text(json.dumps(ref, indent=1) + "\n")
     (out / f"{stem}.ref.txt").write_text("".join(p[3] + "\n" for p in pieces))

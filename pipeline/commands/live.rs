@@ -78,7 +78,7 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
     engine.workers = 1;
     let vad_path = support_model(VAD_FILE)?;
     let use_gpu = crate::gpu::resolve(engine.gpu)?;
-    let diarizer = Diarizer::from_args(&args.speakers)?;
+    let diarizer = Diarizer::from_args(&args.speakers, false)?;
     let formats: Vec<_> = formats
         .into_iter()
         .filter(|f| diarizer.is_some() || !f.needs_speakers())
@@ -136,7 +136,7 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
         Box::new(vad),
         live_segment_options(),
         &mut transcribers,
-        diarizer.as_ref().map(|d| &d.embedder),
+        diarizer.as_ref().map(|d| &d.models),
         &progress,
         interrupt,
         RunHooks {
@@ -176,7 +176,13 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
     let wav_seconds = recorder.finish()?;
     let mut transcript = assemble(&run.chunks, run.duration);
     if let Some(d) = &diarizer {
-        label_speakers(&mut transcript, &run.windows, &run.speech, &d.options);
+        label_speakers(
+            &mut transcript,
+            &run.windows,
+            &run.locals,
+            &run.speech,
+            &d.options,
+        );
     }
     let mut written = write_outputs(&args.out, &stem, &transcript, &formats)?;
     written.push(wav_path);

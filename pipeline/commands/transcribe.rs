@@ -10,8 +10,9 @@ use crate::cli::{SpeakerArgs, TranscribeArgs};
 use crate::config::EngineConfig;
 use crate::diarize::cluster::ClusterOptions;
 use crate::diarize::embed::SpeakerEmbedder;
-use crate::diarize::{label_speakers, parse_pair, SpeakerOptions};
-use crate::models::{support_model, SPEAKER_MODEL_FILE, VAD_FILE};
+use crate::diarize::segmentation::Segmentation;
+use crate::diarize::{label_speakers, parse_pair, SpeakerModels, SpeakerOptions};
+use crate::models::{support_model, SEGMENTATION_MODEL_FILE, SPEAKER_MODEL_FILE, VAD_FILE};
 use crate::pipeline;
 use crate::progress::Progress;
 use crate::report::{parse_formats, write_outputs, Format};
@@ -25,13 +26,14 @@ use crate::vad::SileroVad;
 
 /// Everything needed to label speakers, loaded once for all inputs.
 pub struct Diarizer {
-    pub embedder: SpeakerEmbedder,
+    pub models: SpeakerModels,
     pub options: SpeakerOptions,
 }
 
 impl Diarizer {
-    /// None with `--no-diarize`; checks flags and loads the model and enrollment clips.
-    pub fn from_args(args: &SpeakerArgs) -> Result<Option<Self>> {
+    /// None with `--no-diarize`; checks flags and loads the models and enrollment clips
+    /// (the segmentation model only `with_segmentation`).
+    pub fn from_args(args: &SpeakerArgs, with_segmentation: bool) -> Result<Option<Self>> {
         if args.no_diarize {
             return Ok(None);
         }
@@ -59,8 +61,18 @@ impl Diarizer {
             .iter()
             .map(|v| parse_pair("--rename", v))
             .collect::<Result<_>>()?;
+        let segmentation = if with_segmentation {
+            Some(Segmentation::load(&support_model(
+                SEGMENTATION_MODEL_FILE,
+            )?)?)
+        } else {
+            None
+        };
         Ok(Some(Self {
-            embedder,
+            models: SpeakerModels {
+                embedder,
+                segmentation,
+            },
             options: SpeakerOptions {
                 cluster: ClusterOptions {
                     num_speakers: args.speakers,
@@ -103,7 +115,7 @@ pub fn run(args: &TranscribeArgs, interrupt: &AtomicBool) -> Result<usize> {
     let engine = EngineConfig::from_args(&args.engine)?;
     let vad_path = support_model(VAD_FILE)?;
     let use_gpu = crate::gpu::resolve(engine.gpu)?;
-    let diarizer = Diarizer::from_args(&args.speakers)?;
+    let diarizer = Diarizer::from_args(&args.speakers, true)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create output directory {}", args.out.display()))?;
     let mut transcribers = load_transcribers(&engine, use_gpu)?;
@@ -151,7 +163,7 @@ fn transcribe_one(
         Box::new(vad),
         SegmentOptions::default(),
         transcribers,
-        diarizer.map(|d| &d.embedder),
+        diarizer.map(|d| &d.models),
         &progress,
         interrupt,
         pipeline::RunHooks::default(),
@@ -160,7 +172,13 @@ fn transcribe_one(
     progress.finish();
     let mut transcript = assemble(&run.chunks, run.duration);
     if let Some(d) = diarizer {
-        label_speakers(&mut transcript, &run.windows, &run.speech, &d.options);
+        label_speakers(
+            &mut transcript,
+            &run.windows,
+            &run.locals,
+            &run.speech,
+            &d.options,
+        );
     }
     let stem = input
         .file_stem()

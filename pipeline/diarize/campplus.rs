@@ -335,7 +335,7 @@ pub struct CamPlusPlus {
 
 impl CamPlusPlus {
     pub fn load(path: &Path, device: &Device) -> Result<Self> {
-        let tensors = candle_core::pickle::read_all(path)
+        let tensors = super::checkpoint::read_tensors(path, None)
             .with_context(|| format!("cannot read speaker model {}", path.display()))?;
         let map = tensors
             .into_iter()

@@ -3,17 +3,30 @@
 //! and put on the words (`crate::align`).
 
 pub mod campplus;
+pub mod checkpoint;
+pub mod chunk_speakers;
 pub mod cluster;
 pub mod embed;
 pub mod fbank;
 pub mod online;
+pub mod resegment;
+pub mod segmentation;
 pub mod turns;
 
 use anyhow::{bail, Result};
 
 use crate::transcript::{default_speaker_label, Transcript};
+use chunk_speakers::LocalSpeaker;
 use cluster::{cluster, ClusterOptions};
 use turns::{label_turns_scored, Window};
+
+/// The speaker models, loaded once for all inputs.
+pub struct SpeakerModels {
+    pub embedder: embed::SpeakerEmbedder,
+    /// pyannote segmentation-3.0: who speaks frame by frame within 10 s windows, overlaps
+    /// included (left out in live mode, where its 10 s windows would add latency).
+    pub segmentation: Option<segmentation::Segmentation>,
+}
 
 /// A window of speech and the speaker embedding of its audio.
 #[derive(Debug, Clone)]
@@ -50,6 +63,7 @@ pub fn parse_pair(flag: &str, value: &str) -> Result<(String, String)> {
 pub fn label_speakers(
     t: &mut Transcript,
     windows: &[SpeakerWindow],
+    locals: &[LocalSpeaker],
     speech: &[(f64, f64)],
     opts: &SpeakerOptions,
 ) {
@@ -68,12 +82,42 @@ pub fn label_speakers(
     // Soft votes (similarity to each cluster's centroid) place changes better than the
     // hard labels: on the samples, panel DER 2.3% -> 2.1%, largest share error on the
     // real recording 8.9 -> 7.3 points.
-    let centroids = cluster_centroids(&embeddings, &labels);
+    let mut labels = labels;
+    let mut centroids = cluster_centroids(&embeddings, &labels);
+    // One voice the clustering split in two (its sound changed), where the segmentation
+    // hears one person: merged, unless the user fixed the count.
+    if opts.cluster.num_speakers.is_none() {
+        let reach_s = segmentation::WINDOW_SAMPLES as f64 / 16_000.0;
+        while centroids.len() > opts.cluster.min_speakers.max(1) {
+            let assignment = resegment::assign_locals(locals, &centroids);
+            let Some((a, b)) =
+                resegment::split_voice_pair(locals, &assignment, &centroids, reach_s)
+            else {
+                break;
+            };
+            for l in labels.iter_mut() {
+                if *l == b {
+                    *l = a;
+                } else if *l > b {
+                    *l -= 1;
+                }
+            }
+            centroids = cluster_centroids(&embeddings, &labels);
+        }
+    }
     let scores: Vec<Vec<f32>> = embeddings
         .iter()
         .map(|e| centroids.iter().map(|c| dot(e, c)).collect())
         .collect();
-    let (turns, map) = label_turns_scored(&spans, &scores, speech);
+    // The segmentation's local speakers, each taken for the clustered speaker its voice
+    // matches, say who speaks in each frame, overlaps included.
+    let heard = (!locals.is_empty()).then(|| {
+        let assignment = resegment::assign_locals(locals, &centroids);
+        let end = speech.iter().map(|r| r.1).fold(0.0, f64::max);
+        let frames = (end / turns::FRAME_S).ceil() as usize;
+        resegment::frame_speaker_sets(locals, &assignment, centroids.len(), frames, turns::FRAME_S)
+    });
+    let (turns, map) = label_turns_scored(&spans, &scores, speech, heard.as_deref());
     let n = map.iter().flatten().max().map_or(0, |m| m + 1);
     // Voice profile of each final speaker: the sum of its windows (compared by cosine).
     let mut profiles = vec![vec![0.0f32; embeddings[0].len()]; n];

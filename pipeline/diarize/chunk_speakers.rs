@@ -1,0 +1,199 @@
+//! What the speaker models make of one chunk of audio, on a worker thread: CAM++
+//! embeddings of short windows of its speech (the units that are clustered into speakers),
+//! and, with the segmentation model, the chunk's local speakers - who speaks in each
+//! 10 s segmentation window, frame by frame, overlaps included - each with a voice
+//! embedding pooled from the frames where it speaks alone.
+
+use anyhow::Result;
+use candle_core::Tensor;
+
+use super::embed::{feature_frame_centre_s, SpeakerEmbedder};
+use super::segmentation::{powerset_speakers, Segmentation, NUM_CLASSES, WINDOW_SAMPLES};
+use super::turns::windows_for_regions;
+use super::SpeakerWindow;
+
+/// Embedding windows: 1.5 s every 0.75 s inside each speech region.
+pub const EMBED_WINDOW_S: f64 = 1.5;
+pub const EMBED_HOP_S: f64 = 0.75;
+/// Segmentation windows start every 5 s (each frame is seen by two windows).
+const SEGMENTATION_STEP_S: f64 = 5.0;
+/// Least solo speech (seconds) worth a local speaker's embedding.
+const MIN_SOLO_S: f64 = 0.3;
+const SAMPLE_RATE: f64 = 16_000.0;
+
+/// One speaker as one segmentation window sees it. Local speakers of the same window are
+/// different people; across windows their numbering means nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalSpeaker {
+    /// Which segmentation window (numbered within the chunk; the collector renumbers).
+    pub window: usize,
+    /// Absolute centre time of the window's frame 0, and the frame step.
+    pub first_frame_s: f64,
+    pub step_s: f64,
+    /// Per frame: does this speaker speak (alone or with another)?
+    pub active: Vec<bool>,
+    /// L2-normalised voice embedding of the frames where it speaks alone, when there is
+    /// at least `MIN_SOLO_S` of them.
+    pub embedding: Option<Vec<f32>>,
+}
+
+#[derive(Debug, Default)]
+pub struct ChunkSpeakers {
+    pub windows: Vec<SpeakerWindow>,
+    pub locals: Vec<LocalSpeaker>,
+}
+
+/// Speaker windows and local speakers of a chunk: `samples` start at `chunk_start`
+/// (absolute seconds); `speech` are its speech regions in absolute seconds.
+pub fn analyse_chunk(
+    embedder: &SpeakerEmbedder,
+    segmentation: Option<&Segmentation>,
+    samples: &[f32],
+    chunk_start: f64,
+    speech: &[(f64, f64)],
+) -> Result<ChunkSpeakers> {
+    let to_sample = |t: f64| ((t - chunk_start) * SAMPLE_RATE).round().max(0.0) as usize;
+    let mut out = ChunkSpeakers::default();
+    // (absolute start of the region, its frame features)
+    let mut features: Vec<(f64, Tensor)> = Vec::new();
+    for &region in speech {
+        let (a, b) = (to_sample(region.0), to_sample(region.1).min(samples.len()));
+        if a >= b {
+            continue;
+        }
+        let Some(x) = embedder.region_features(&samples[a..b])? else {
+            continue;
+        };
+        let windows = windows_for_regions(&[region], EMBED_WINDOW_S, EMBED_HOP_S);
+        let ranges: Vec<(usize, usize)> = windows
+            .iter()
+            .map(|w| {
+                (
+                    to_sample(w.start).saturating_sub(a),
+                    to_sample(w.end).saturating_sub(a),
+                )
+            })
+            .collect();
+        let embeddings = embedder.embed_windows(&x, b - a, &ranges)?;
+        out.windows
+            .extend(windows.iter().zip(embeddings).filter_map(|(w, e)| {
+                e.map(|embedding| SpeakerWindow {
+                    start: w.start,
+                    end: w.end,
+                    embedding,
+                })
+            }));
+        features.push((chunk_start + a as f64 / SAMPLE_RATE, x));
+    }
+    if let Some(seg) = segmentation {
+        if !features.is_empty() {
+            out.locals = local_speakers(embedder, seg, samples, chunk_start, &features)?;
+        }
+    }
+
+    Ok(out)
+}
+
+/// Start samples of 10 s windows every `SEGMENTATION_STEP_S` over `len` samples, the last
+/// one ending at the end (one window, zero-padded, if the audio is shorter).
+pub fn segmentation_window_starts(len: usize) -> Vec<usize> {
+    let step = (SEGMENTATION_STEP_S * SAMPLE_RATE) as usize;
+    if len <= WINDOW_SAMPLES {
+        return vec![0];
+    }
+    let mut starts: Vec<usize> = (0..)
+        .map(|k| k * step)
+        .take_while(|&s| s + WINDOW_SAMPLES < len)
+        .collect();
+    starts.push(len - WINDOW_SAMPLES);
+    starts
+}
+
+fn local_speakers(
+    embedder: &SpeakerEmbedder,
+    seg: &Segmentation,
+    samples: &[f32],
+    chunk_start: f64,
+    features: &[(f64, Tensor)],
+) -> Result<Vec<LocalSpeaker>> {
+    let starts = segmentation_window_starts(samples.len());
+    let windows: Vec<Vec<f32>> = starts
+        .iter()
+        .map(|&s| {
+            let mut w = samples[s..(s + WINDOW_SAMPLES).min(samples.len())].to_vec();
+            w.resize(WINDOW_SAMPLES, 0.0);
+            w
+        })
+        .collect();
+    let refs: Vec<&[f32]> = windows.iter().map(Vec::as_slice).collect();
+    let log_probs = seg.forward(&refs)?;
+    let step = Segmentation::frame_step_s();
+    let frame0 = 495.0 / SAMPLE_RATE; // TODO segmentation.rs
+    let mut out = Vec::new();
+    for (w, (&start, frames)) in starts.iter().zip(&log_probs).enumerate() {
+        let first_frame_s = chunk_start + start as f64 / SAMPLE_RATE + frame0;
+        let classes: Vec<usize> = frames.iter().map(best_class).collect();
+        for k in 0..3 {
+            let active: Vec<bool> = classes
+                .iter()
+                .map(|&c| powerset_speakers(c).contains(&k))
+                .collect();
+            if !active.iter().any(|&a| a) {
+                continue;
+            }
+            // Feature frames (20 ms) whose nearest segmentation frame has k alone.
+            let solo = |t: f64| {
+                let i = ((t - first_frame_s) / step).round();
+                i >= 0.0
+                    && (i as usize) < classes.len()
+                    && powerset_speakers(classes[i as usize]) == [k]
+            };
+            let parts: Vec<(&Tensor, Vec<u32>)> = features
+                .iter()
+                .map(|(region_start, x)| {
+                    let idx = (0..x.dim(2).unwrap_or(0))
+                        .filter(|&j| solo(region_start + feature_frame_centre_s(j)))
+                        .map(|j| j as u32)
+                        .collect();
+                    (x, idx)
+                })
+                .collect();
+            let solo_frames: usize = parts.iter().map(|(_, idx)| idx.len()).sum();
+            let embedding = if solo_frames as f64 * 0.02 >= MIN_SOLO_S {
+                Some(embedder.embed_frames(&parts)?)
+            } else {
+                None
+            };
+            out.push(LocalSpeaker {
+                window: w,
+                first_frame_s,
+                step_s: step,
+                active,
+                embedding,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn best_class(p: &[f32; NUM_CLASSES]) -> usize {
+    (0..NUM_CLASSES)
+        .max_by(|&a, &b| p[a].total_cmp(&p[b]))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segmentation_windows_cover_the_chunk_and_end_at_its_end() {
+        assert_eq!(segmentation_window_starts(50_000), vec![0]);
+        assert_eq!(segmentation_window_starts(WINDOW_SAMPLES), vec![0]);
+        // 22 s: windows at 0, 5 and 10 s, then one ending at 22 s.
+        assert_eq!(
+            segmentation_window_starts(352_000),
+            vec![0, 80_000, 160_000, 192_000]
+        );
+    }
+}

@@ -1,0 +1,298 @@
+//! The segmentation model's local speakers mapped onto the clustered speakers, and the
+//! speakers it hears in each 10 ms frame - two at once where people talk over each other,
+//! and quick exchanges that the 1.5 s embedding windows blur.
+
+use super::chunk_speakers::LocalSpeaker;
+
+/// Least cosine similarity between a local speaker's voice and a speaker's centroid for
+/// the one to be taken for the other (same voice about 0.7, different voices about 0.1).
+const MIN_SIMILARITY: f32 = 0.3;
+
+/// The clustered speaker (index into `centroids`) of each local speaker, or `None`. Within
+/// one segmentation window local speakers are different people, so they get different
+/// speakers: the assignment with the highest total similarity (at most three locals, so
+/// every assignment is tried).
+pub fn assign_locals(locals: &[LocalSpeaker], centroids: &[Vec<f32>]) -> Vec<Option<usize>> {
+    let mut out = vec![None; locals.len()];
+    let mut start = 0;
+    while start < locals.len() {
+        let end = (start..locals.len())
+            .find(|&i| locals[i].window != locals[start].window)
+            .unwrap_or(locals.len());
+        let sims: Vec<Vec<f32>> = locals[start..end]
+            .iter()
+            .map(|l| match &l.embedding {
+                Some(e) => centroids.iter().map(|c| dot(e, c)).collect(),
+                None => vec![f32::MIN; centroids.len()],
+            })
+            .collect();
+        let mut best = (0.0f32, vec![None; sims.len()]);
+        search(&sims, 0, &mut vec![None; sims.len()], 0.0, &mut best);
+        out[start..end].clone_from_slice(&best.1);
+        start = end;
+    }
+    out
+}
+
+/// Depth-first over the assignments of locals `i..` to unused speakers (or none).
+fn search(
+    sims: &[Vec<f32>],
+    i: usize,
+    current: &mut Vec<Option<usize>>,
+    total: f32,
+    best: &mut (f32, Vec<Option<usize>>),
+) {
+    if i == sims.len() {
+        if total > best.0 {
+            *best = (total, current.clone());
+        }
+        return;
+    }
+    search(sims, i + 1, current, total, best);
+    for (s, &sim) in sims[i].iter().enumerate() {
+        if sim >= MIN_SIMILARITY && !current[..i].contains(&Some(s)) {
+            current[i] = Some(s);
+            search(sims, i + 1, current, total + sim, best);
+            current[i] = None;
+        }
+    }
+}
+
+/// Centroids at least this similar may be one voice split in two (a recording whose sound
+/// changes halfway: JFK's line in the interview splits at 0.63). Distinct voices reach
+/// that too (the real two-speaker recording's pair: 0.61), so similarity alone does not
+/// merge: see [`split_voice_pair`].
+const SPLIT_VOICE_COSINE: f32 = 0.5;
+
+/// Two clusters the segmentation model takes for one person: their centroids are at least
+/// `SPLIT_VOICE_COSINE` alike, they are heard within one window's reach of each other
+/// (windows starting at most `reach_s` apart), and no window ever hears them as two
+/// different people at once. The most similar such pair, or `None`.
+///
+/// `assignment` maps each local speaker to a cluster (see [`assign_locals`]).
+pub fn split_voice_pair(
+    locals: &[LocalSpeaker],
+    assignment: &[Option<usize>],
+    centroids: &[Vec<f32>],
+    reach_s: f64,
+) -> Option<(usize, usize)> {
+    let k = centroids.len();
+    let mut apart = vec![false; k * k]; // heard as two people in one window
+    let mut near = vec![false; k * k]; // heard within reach of each other
+    let heard: Vec<(usize, f64, usize)> = locals
+        .iter()
+        .zip(assignment)
+        .filter_map(|(l, a)| a.map(|c| (l.window, l.first_frame_s, c)))
+        .collect();
+    for (i, &(wa, ta, a)) in heard.iter().enumerate() {
+        for &(wb, tb, b) in &heard[i + 1..] {
+            if a == b {
+                continue;
+            }
+            if wa == wb {
+                apart[a * k + b] = true;
+                apart[b * k + a] = true;
+            }
+            if (ta - tb).abs() <= reach_s {
+                near[a * k + b] = true;
+                near[b * k + a] = true;
+            }
+        }
+    }
+    let mut best: Option<(f32, usize, usize)> = None;
+    for a in 0..k {
+        for b in a + 1..k {
+            let sim = dot(&centroids[a], &centroids[b]);
+            if sim >= SPLIT_VOICE_COSINE
+                && near[a * k + b]
+                && !apart[a * k + b]
+                && best.is_none_or(|(s, _, _)| sim > s)
+            {
+                best = Some((sim, a, b));
+            }
+        }
+    }
+    best.map(|(_, a, b)| (a, b))
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// The speakers the segmentation hears in each frame of `frame_s` seconds (`frames` of
+/// them from time 0). Every window covering a frame votes for the speakers of its local
+/// speakers active there, weighted by a Hamming window over its frames (a frame near a
+/// window's edge has little context); a speaker is heard when its votes pass half the
+/// weight. A window with an active local speaker that maps to no one abstains for that
+/// frame. `None` where no window speaks.
+pub fn frame_speaker_sets(
+    locals: &[LocalSpeaker],
+    assignment: &[Option<usize>],
+    n_speakers: usize,
+    frames: usize,
+    frame_s: f64,
+) -> Vec<Option<Vec<usize>>> {
+    let mut votes = vec![0f32; frames * n_speakers];
+    let mut weight = vec![0f32; frames];
+    let mut start = 0;
+    while start < locals.len() {
+        let end = (start..locals.len())
+            .find(|&i| locals[i].window != locals[start].window)
+            .unwrap_or(locals.len());
+        let group = &locals[start..end];
+        let (first, step, n) = (
+            group[0].first_frame_s,
+            group[0].step_s,
+            group[0].active.len(),
+        );
+        let a = (((first - step / 2.0) / frame_s).ceil().max(0.0) as usize).min(frames);
+        let b = (((first + (n as f64 - 0.5) * step) / frame_s)
+            .floor()
+            .max(0.0) as usize)
+            .min(frames);
+        for f in a..b {
+            let t = (f as f64 + 0.5) * frame_s;
+            let i = ((t - first) / step).round();
+            if i < 0.0 || i as usize >= n {
+                continue;
+            }
+            let i = i as usize;
+            let active: Vec<usize> = (start..end).filter(|&l| locals[l].active[i]).collect();
+            if active.iter().any(|&l| assignment[l].is_none()) {
+                continue;
+            }
+            let w = hamming(i, n);
+            weight[f] += w;
+            for l in active {
+                if let Some(s) = assignment[l] {
+                    votes[f * n_speakers + s] += w;
+                }
+            }
+        }
+        start = end;
+    }
+    (0..frames)
+        .map(|f| {
+            (weight[f] > 0.0).then(|| {
+                (0..n_speakers)
+                    .filter(|&s| votes[f * n_speakers + s] > 0.5 * weight[f])
+                    .collect()
+            })
+        })
+        .collect()
+}
+
+fn hamming(i: usize, n: usize) -> f32 {
+    if n < 2 {
+        return 1.0;
+    }
+    // Never quite zero, so a frame seen only by a window's edge still has a say.
+    let x = 2.0 * std::f32::consts::PI * i as f32 / (n - 1) as f32;
+    (0.54 - 0.46 * x.cos()).max(0.08)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn local(window: usize, active: &[u8], embedding: Option<Vec<f32>>) -> LocalSpeaker {
+        LocalSpeaker {
+            window,
+            first_frame_s: 0.05,
+            step_s: 0.1,
+            active: active.iter().map(|&a| a == 1).collect(),
+            embedding,
+        }
+    }
+
+    #[test]
+    fn locals_of_one_window_get_different_speakers() {
+        let centroids = vec![vec![1.0, 0.0], vec![0.0, 1.0]];
+        // Both locals sound most like speaker 0; the second is less sure and also fits 1.
+        let locals = vec![
+            local(0, &[1], Some(vec![1.0, 0.0])),
+            local(0, &[1], Some(vec![0.8, 0.6])),
+            // Another window: the same voice may be speaker 0 again.
+            local(1, &[1], Some(vec![0.9, 0.1])),
+            // No embedding, or like nobody: unassigned.
+            local(1, &[1], None),
+            local(2, &[1], Some(vec![-1.0, 0.0])),
+        ];
+        assert_eq!(
+            assign_locals(&locals, &centroids),
+            vec![Some(0), Some(1), Some(0), None, None]
+        );
+    }
+
+    #[test]
+    fn a_voice_split_in_two_is_found_but_two_people_heard_at_once_are_not() {
+        // Clusters 0 and 1 are alike (0.6), 2 is another voice.
+        let centroids = vec![vec![1.0, 0.0], vec![0.6, 0.8], vec![0.0, 1.0]];
+        let mut at = |window: usize, t: f64| {
+            let mut l = local(window, &[1], None);
+            l.first_frame_s = t;
+            l
+        };
+        // Window 0 hears 0 and 2, window 1 (5 s later) hears 1: 0 and 1 are one voice.
+        let locals = vec![at(0, 0.0), at(0, 0.0), at(1, 5.0)];
+        let assignment = [Some(0), Some(2), Some(1)];
+        assert_eq!(
+            split_voice_pair(&locals, &assignment, &centroids, 10.0),
+            Some((0, 1))
+        );
+        // Too far apart in time to tell: no merge.
+        assert_eq!(
+            split_voice_pair(&locals, &assignment, &centroids, 4.0),
+            None
+        );
+        // A window hears 0 and 1 as two people: no merge.
+        let locals = vec![at(0, 0.0), at(0, 0.0), at(1, 5.0), at(1, 5.0)];
+        let assignment = [Some(0), Some(2), Some(1), Some(0)];
+        assert_eq!(
+            split_voice_pair(&locals, &assignment, &centroids, 10.0),
+            None
+        );
+    }
+
+    #[test]
+    fn frames_hear_the_speakers_of_the_active_locals() {
+        // One window of 6 frames of 0.1 s: local 0 (speaker 1) speaks in frames 0-3,
+        // local 1 (speaker 0) in frames 3-5: one frame of overlap.
+        let locals = vec![
+            local(0, &[1, 1, 1, 1, 0, 0], None),
+            local(0, &[0, 0, 0, 1, 1, 1], None),
+        ];
+        let sets = frame_speaker_sets(&locals, &[Some(1), Some(0)], 2, 6, 0.1);
+        let want: Vec<Option<Vec<usize>>> = vec![
+            Some(vec![1]),
+            Some(vec![1]),
+            Some(vec![1]),
+            Some(vec![0, 1]),
+            Some(vec![0]),
+            Some(vec![0]),
+        ];
+        assert_eq!(sets, want);
+        // An unassigned active local makes the window abstain where it speaks.
+        let sets = frame_speaker_sets(&locals, &[Some(1), None], 2, 6, 0.1);
+        assert_eq!(sets[0], Some(vec![1]));
+        assert_eq!(sets[4], None);
+        // Frames beyond the window: nothing known.
+        let sets = frame_speaker_sets(&locals, &[Some(1), Some(0)], 2, 8, 0.1);
+        assert_eq!(sets[7], None);
+    }
+
+    #[test]
+    fn overlapping_windows_outvote_a_window_edge() {
+        // Window 0 (frames 0-9) hears speaker 0 throughout; window 1 (frames 6-10) hears
+        // speaker 1.
+        let mut a = local(0, &[1; 10], None);
+        a.first_frame_s = 0.05;
+        let mut b = local(1, &[1, 1, 1, 1, 1], None);
+        b.first_frame_s = 0.65; // frames 6-10
+        let sets = frame_speaker_sets(&[a, b], &[Some(0), Some(1)], 2, 11, 0.1);
+        // Frame 8 is window 1's centre and near window 0's edge: speaker 1 wins.
+        assert_eq!(sets[8], Some(vec![1]));
+        // Frame 2 is only in window 0.
+        assert_eq!(sets[2], Some(vec![0]));
+    }
+}
