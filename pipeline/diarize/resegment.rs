@@ -226,9 +226,9 @@ mod tests {
 
     #[test]
     fn a_voice_split_in_two_is_found_but_two_people_heard_at_once_are_not() {
-        // Clusters 0 and 1 are alike (0.6), 2 is another voice.
-        let centroids = vec![vec![1.0, 0.0], vec![0.6, 0.8], vec![0.0, 1.0]];
-        let mut at = |window: usize, t: f64| {
+        // Clusters 0 and 1 are alike (0.6), 2 is another voice (0.28 and -0.6).
+        let centroids = vec![vec![1.0, 0.0], vec![0.6, 0.8], vec![-0.6, 0.8]];
+        let at = |window: usize, t: f64| {
             let mut l = local(window, &[1], None);
             l.first_frame_s = t;
             l
