@@ -14,7 +14,6 @@ use anyhow::{bail, Context, Result};
 use super::transcribe::Diarizer;
 use crate::cli::LiveArgs;
 use crate::config::EngineConfig;
-use crate::diarize::label_speakers;
 use crate::diarize::online::OnlineSpeakers;
 use crate::models::{support_model, VAD_FILE};
 use crate::pipeline::{self, RunHooks};
@@ -176,13 +175,7 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
     let wav_seconds = recorder.finish()?;
     let mut transcript = assemble(&run.chunks, run.duration);
     if let Some(d) = &diarizer {
-        label_speakers(
-            &mut transcript,
-            &run.windows,
-            &run.locals,
-            &run.speech,
-            &d.options,
-        );
+        d.label(&mut transcript, &run);
     }
     let mut written = write_outputs(&args.out, &stem, &transcript, &formats)?;
     written.push(wav_path);

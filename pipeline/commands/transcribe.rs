@@ -22,6 +22,7 @@ use crate::source::file::FileSource;
 use crate::source::AudioSource;
 use crate::transcribe::whisper::WhisperModel;
 use crate::transcribe::{assemble, ChunkTranscriber};
+use crate::transcript::Transcript;
 use crate::vad::SileroVad;
 
 /// Everything needed to label speakers, loaded once for all inputs.
@@ -31,6 +32,17 @@ pub struct Diarizer {
 }
 
 impl Diarizer {
+    /// Speaker turns, names and word speakers for a finished run's transcript.
+    pub fn label(&self, transcript: &mut Transcript, run: &pipeline::RunOutput) {
+        label_speakers(
+            transcript,
+            &run.windows,
+            &run.locals,
+            &run.speech,
+            &self.options,
+        );
+    }
+
     /// None with `--no-diarize`; checks flags and loads the models and enrollment clips
     /// (the segmentation model only `with_segmentation`).
     pub fn from_args(args: &SpeakerArgs, with_segmentation: bool) -> Result<Option<Self>> {
@@ -172,13 +184,7 @@ fn transcribe_one(
     progress.finish();
     let mut transcript = assemble(&run.chunks, run.duration);
     if let Some(d) = diarizer {
-        label_speakers(
-            &mut transcript,
-            &run.windows,
-            &run.locals,
-            &run.speech,
-            &d.options,
-        );
+        d.label(&mut transcript, &run);
     }
     let stem = input
         .file_stem()
