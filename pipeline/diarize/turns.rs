@@ -76,9 +76,11 @@ pub fn label_turns(
 /// either side vote firmly, so changes land closer to where they happened.
 ///
 /// `heard`, when given, is what the segmentation model hears in each frame (see
-/// `resegment::frame_speaker_sets`, on this module's `FRAME_S` grid): where it hears one
-/// speaker, that speaker has the frame; where it hears two, the one the windows favour has
-/// it and the other gets an overlapping turn.
+/// `resegment::frame_speaker_sets`, on this module's `FRAME_S` grid): where it hears
+/// nobody, the frame is silence; where it hears one speaker, that speaker has the frame
+/// unless the windows find them more than `OVERRIDE_MARGIN` less likely than their own
+/// choice; where it hears two, the one the windows favour has it and the other gets an
+/// overlapping turn. One speaker's turns never overlap each other.
 pub fn label_turns_scored(
     windows: &[Window],
     scores: &[Vec<f32>],
@@ -162,9 +164,17 @@ pub fn label_turns_scored(
             _ => {}
         }
     }
-    let mut turns = label_runs(&frame_label);
-    turns.extend(overlap_runs(&second));
-    turns.sort_by_key(|r| (r.0, r.1));
+    let mut runs = label_runs(&frame_label);
+    runs.extend(overlap_runs(&second));
+    runs.sort_by_key(|r| (r.0, r.1));
+    // An overlap run bridged across a pause can reach into the same speaker's own turn.
+    let mut turns: Vec<(usize, usize, usize)> = Vec::with_capacity(runs.len());
+    for r in runs {
+        match turns.iter_mut().rev().find(|t| t.2 == r.2) {
+            Some(t) if r.0 <= t.1 => t.1 = t.1.max(r.1),
+            _ => turns.push(r),
+        }
+    }
     let mut map: Vec<Option<usize>> = vec![None; n_labels];
     let mut next_id = 0;
     let turns = turns
@@ -300,6 +310,46 @@ mod tests {
         assert_eq!((turns[0].start, turns[0].end), (0.0, 2.0));
         assert_eq!((turns[1].start, turns[1].end), (3.0, 5.0));
         assert!(turns.iter().all(|t| t.speaker == 0));
+    }
+
+    #[test]
+    fn the_segmentation_decides_silence_overlap_and_close_calls() {
+        // Windows: speaker 0 over 0-4 s, speaker 1 over 4-8 s.
+        let speech = [(0.0, 8.0)];
+        let ws = vec![w(0.0, 4.0), w(4.0, 8.0)];
+        let scores = vec![vec![0.8, 0.1], vec![0.1, 0.8]];
+        let frames = 800;
+        let mut heard: Vec<Option<Vec<usize>>> = vec![None; frames];
+        for (f, h) in heard.iter_mut().enumerate() {
+            *h = Some(match f {
+                0..=49 => vec![],        // 0-0.5 s: VAD padding, nobody speaks
+                50..=299 => vec![0],     // agrees with the windows
+                300..=349 => vec![1],    // 3-3.5 s: speaker 1 by the windows' 0.7 margin: no
+                350..=449 => vec![0, 1], // 3.5-4.5 s: both at once
+                _ => vec![1],
+            });
+        }
+        let (turns, _) = label_turns_scored(&ws, &scores, &speech, Some(&heard));
+        let spans: Vec<(f64, f64, usize)> = turns
+            .iter()
+            .map(|t| {
+                (
+                    (t.start * 100.0).round() / 100.0,
+                    (t.end * 100.0).round() / 100.0,
+                    t.speaker,
+                )
+            })
+            .collect();
+        // Speaker 0 talks from 0.5 s (not over the padding before) to 4.5 s, over speaker 1
+        // from 4.0 s, who comes in at 3.5 s (the segmentation's overlap) and goes on to the
+        // end; speaker 0's own turn and its overlap are one turn.
+        assert_eq!(spans, vec![(0.5, 4.5, 0), (3.5, 8.0, 1)]);
+        // A close call goes to the segmentation: both windows barely prefer speaker 0.
+        let close = vec![vec![0.5, 0.3], vec![0.5, 0.3]];
+        let heard: Vec<Option<Vec<usize>>> = vec![Some(vec![1]); frames];
+        let (turns, map) = label_turns_scored(&ws, &close, &speech, Some(&heard));
+        assert_eq!(turns.len(), 1);
+        assert_eq!(map[1], Some(turns[0].speaker));
     }
 
     #[test]
