@@ -8,7 +8,7 @@ use anyhow::Result;
 use candle_core::Tensor;
 
 use super::embed::{feature_frame_centre_s, SpeakerEmbedder};
-use super::segmentation::{powerset_speakers, Segmentation, NUM_CLASSES, WINDOW_SAMPLES};
+use super::segmentation::{most_likely_class, powerset_speakers, Segmentation, WINDOW_SAMPLES};
 use super::turns::windows_for_regions;
 use super::SpeakerWindow;
 
@@ -133,7 +133,7 @@ fn local_speakers(
     let mut out = Vec::new();
     for (w, (&start, frames)) in starts.iter().zip(&log_probs).enumerate() {
         let first_frame_s = chunk_start + start as f64 / SAMPLE_RATE + frame0;
-        let classes: Vec<usize> = frames.iter().map(best_class).collect();
+        let classes: Vec<usize> = frames.iter().map(most_likely_class).collect();
         for k in 0..3 {
             let active: Vec<bool> = classes
                 .iter()
@@ -175,12 +175,6 @@ fn local_speakers(
         }
     }
     Ok(out)
-}
-
-fn best_class(p: &[f32; NUM_CLASSES]) -> usize {
-    (0..NUM_CLASSES)
-        .max_by(|&a, &b| p[a].total_cmp(&p[b]))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

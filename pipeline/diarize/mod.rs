@@ -24,7 +24,9 @@ use turns::{label_turns_scored, Window};
 pub struct SpeakerModels {
     pub embedder: embed::SpeakerEmbedder,
     /// pyannote segmentation-3.0: who speaks frame by frame within 10 s windows, overlaps
-    /// included (left out in live mode, where its 10 s windows would add latency).
+    /// included. Left out in live mode: a window there holds one utterance, mostly one
+    /// person, so it never hears two clusters as two people, and merging what it does not
+    /// tell apart left the interview with 2 speakers of 4.
     pub segmentation: Option<segmentation::Segmentation>,
 }
 
@@ -71,7 +73,7 @@ pub fn label_speakers(
         return;
     }
     let embeddings: Vec<Vec<f32>> = windows.iter().map(|w| w.embedding.clone()).collect();
-    let labels = cluster(&embeddings, &opts.cluster);
+    let mut labels = cluster(&embeddings, &opts.cluster);
     let spans: Vec<Window> = windows
         .iter()
         .map(|w| Window {
@@ -79,15 +81,12 @@ pub fn label_speakers(
             end: w.end,
         })
         .collect();
-    // Soft votes (similarity to each cluster's centroid) place changes better than the
-    // hard labels: on the samples, panel DER 2.3% -> 2.1%, largest share error on the
-    // real recording 8.9 -> 7.3 points.
-    let mut labels = labels;
     let mut centroids = cluster_centroids(&embeddings, &labels);
     // One voice the clustering split in two (its sound changed), where the segmentation
     // hears one person: merged, unless the user fixed the count.
     if opts.cluster.num_speakers.is_none() {
-        let reach_s = segmentation::WINDOW_SAMPLES as f64 / 16_000.0;
+        let reach_s =
+            segmentation::WINDOW_SAMPLES as f64 / crate::resample::WHISPER_SAMPLE_RATE as f64;
         while centroids.len() > opts.cluster.min_speakers.max(1) {
             let assignment = resegment::assign_locals(locals, &centroids);
             let Some((a, b)) =
@@ -105,6 +104,9 @@ pub fn label_speakers(
             centroids = cluster_centroids(&embeddings, &labels);
         }
     }
+    // Soft votes (similarity to each cluster's centroid) place changes better than the
+    // hard labels: on the samples, panel DER 2.3% -> 2.1%, largest share error on the
+    // real recording 8.9 -> 7.3 points.
     let scores: Vec<Vec<f32>> = embeddings
         .iter()
         .map(|e| centroids.iter().map(|c| dot(e, c)).collect())

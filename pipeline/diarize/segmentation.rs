@@ -45,8 +45,6 @@ const LEAKY_SLOPE: f32 = 0.01;
 const FRAME_DURATION_SAMPLES: usize = 991;
 const FRAME_STEP_SAMPLES: usize = 270;
 const FRAME0_CENTRE_SAMPLES: usize = 495;
-/// Windows per forward pass in [`Segmentation::speaker_count`].
-const BATCH: usize = 8;
 
 /// Which local speakers each powerset class stands for (pyannote's `Powerset` order).
 const POWERSET: [&[usize]; NUM_CLASSES] = [&[], &[0], &[1], &[2], &[0, 1], &[0, 2], &[1, 2]];
@@ -537,161 +535,11 @@ impl Segmentation {
             })
             .collect())
     }
-
-    /// Number of speakers (0, 1 or 2) on a global frame grid over the whole recording:
-    /// frame `j` stands for `[j * step, (j + 1) * step)` with the returned step (270
-    /// samples). Windows of 10 s every `step_s` (the last one aligned to the end of the
-    /// audio; audio shorter than a window is zero-padded). Each window frame's class
-    /// probabilities are summed into count probabilities (0, 1 or 2 speakers: local
-    /// speaker labels differ from window to window, counts do not), averaged over the
-    /// overlapping windows with Hamming weights (as pyannote aggregates: frames at a
-    /// window's edges have less context), and the most probable count wins.
-    pub fn speaker_count(&self, audio: &[f32], step_s: f64) -> Result<(Vec<u8>, f64)> {
-        let (probs, frame_step) = self.count_probabilities(audio, step_s)?;
-        Ok((probs.iter().map(|p| argmax(p) as u8).collect(), frame_step))
-    }
-
-    /// The averaged probabilities of 0, 1 and 2 speakers behind [`Self::speaker_count`],
-    /// per global frame, and the frame step in seconds.
-    pub fn count_probabilities(&self, audio: &[f32], step_s: f64) -> Result<(Vec<[f32; 3]>, f64)> {
-        let step = (step_s * SAMPLE_RATE as f64).round();
-        ensure!(
-            step >= 1.0 && step <= WINDOW_SAMPLES as f64,
-            "segmentation step {step_s} s must be > 0 and at most 10 s"
-        );
-        let step = step as usize;
-        let n = audio.len();
-        if n == 0 {
-            return Ok((Vec::new(), Self::frame_step_s()));
-        }
-        let starts = window_starts(n, step);
-        let num_frames = n.div_ceil(FRAME_STEP_SAMPLES);
-        let mut acc = vec![[0f64; 3]; num_frames];
-        let mut weight = vec![0f64; num_frames];
-        let hamming: Vec<f64> = (0..FRAMES_PER_WINDOW)
-            .map(|i| {
-                0.54 - 0.46
-                    * (2.0 * std::f64::consts::PI * i as f64 / (FRAMES_PER_WINDOW - 1) as f64).cos()
-            })
-            .collect();
-        for batch in starts.chunks(BATCH) {
-            let padded: Vec<Vec<f32>> = batch
-                .iter()
-                .map(|&s| {
-                    let mut w = audio[s..(s + WINDOW_SAMPLES).min(n)].to_vec();
-                    w.resize(WINDOW_SAMPLES, 0.0);
-                    w
-                })
-                .collect();
-            let refs: Vec<&[f32]> = padded.iter().map(Vec::as_slice).collect();
-            let out = self.forward(&refs)?;
-            for (&s, frames) in batch.iter().zip(&out) {
-                let first = global_frame(s);
-                for (i, lp) in frames.iter().enumerate() {
-                    let j = first + i;
-                    if j >= num_frames {
-                        break;
-                    }
-                    let p: Vec<f64> = lp.iter().map(|&v| (v as f64).exp()).collect();
-                    let by_count = [p[0], p[1] + p[2] + p[3], p[4] + p[5] + p[6]];
-                    for (a, q) in acc[j].iter_mut().zip(by_count) {
-                        *a += hamming[i] * q;
-                    }
-                    weight[j] += hamming[i];
-                }
-            }
-        }
-        let mut probs: Vec<Option<[f32; 3]>> = acc
-            .iter()
-            .zip(&weight)
-            .map(|(a, &w)| (w > 0.0).then(|| a.map(|v| (v / w) as f32)))
-            .collect();
-        // Frames no window frame lands on (the first, the last when the audio ends
-        // mid-frame) take their nearest neighbour's value.
-        fill_gaps(&mut probs);
-        let probs = probs
-            .into_iter()
-            .map(|p| p.unwrap_or([1.0, 0.0, 0.0]))
-            .collect();
-        Ok((probs, Self::frame_step_s()))
-    }
 }
 
-/// Global frame index (frame `j` = samples `[270 j, 270 (j + 1))`) of the first output
-/// frame of a window starting at sample `start`: the frame whose middle is nearest that
-/// frame's receptive-field centre.
-fn global_frame(start: usize) -> usize {
-    let centre = start + FRAME0_CENTRE_SAMPLES - FRAME_STEP_SAMPLES / 2;
-    (centre + FRAME_STEP_SAMPLES / 2) / FRAME_STEP_SAMPLES
-}
-
-/// Window starts over `n` samples: every `step`, plus one aligned to the end if the
-/// regular ones do not reach it; a single window at 0 for audio up to a window long.
-fn window_starts(n: usize, step: usize) -> Vec<usize> {
-    if n <= WINDOW_SAMPLES {
-        return vec![0];
-    }
-    let mut starts: Vec<usize> = (0..=(n - WINDOW_SAMPLES) / step)
-        .map(|i| i * step)
-        .collect();
-    if starts.last().is_some_and(|&s| s + WINDOW_SAMPLES < n) {
-        starts.push(n - WINDOW_SAMPLES);
-    }
-    starts
-}
-
-fn fill_gaps<T: Copy>(v: &mut [Option<T>]) {
-    let Some(first) = v.iter().position(Option::is_some) else {
-        return;
-    };
-    let head = v[first];
-    v[..first].fill(head);
-    let mut last = head;
-    for x in v[first..].iter_mut() {
-        match x {
-            Some(_) => last = *x,
-            None => *x = last,
-        }
-    }
-}
-
-fn argmax(v: &[f32]) -> usize {
-    v.iter()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |best, (i, &x)| {
-            if x > best.1 {
-                (i, x)
-            } else {
-                best
-            }
-        })
-        .0
-}
-
-/// Runs of at least `min_count` speakers in `counts` (frame `j` = `[j * step_s,
-/// (j + 1) * step_s)`), as `(start, end)` seconds, keeping those of at least `min_dur_s`.
-pub fn count_regions(counts: &[u8], min_count: u8, step_s: f64, min_dur_s: f64) -> Vec<(f64, f64)> {
-    let mut regions = Vec::new();
-    let mut start = None;
-    for (j, &c) in counts.iter().chain(std::iter::once(&0)).enumerate() {
-        match (start, c >= min_count && j < counts.len()) {
-            (None, true) => start = Some(j),
-            (Some(s), false) => {
-                let (a, b) = (s as f64 * step_s, j as f64 * step_s);
-                if b - a >= min_dur_s - 1e-9 {
-                    regions.push((a, b));
-                }
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    regions
-}
-
-/// Overlapped speech: runs of frames with 2 or more speakers, at least `min_dur_s` long.
-pub fn overlap_regions(counts: &[u8], step_s: f64, min_dur_s: f64) -> Vec<(f64, f64)> {
-    count_regions(counts, 2, step_s, min_dur_s)
+/// The most likely powerset class of one frame's log-probabilities (the first on a tie).
+pub fn most_likely_class(frame: &[f32; NUM_CLASSES]) -> usize {
+    (0..NUM_CLASSES).fold(0, |best, c| if frame[c] > frame[best] { c } else { best })
 }
 
 /// The LSTM recurrence of one direction over a batch: `pre` holds the input projections
@@ -1048,7 +896,7 @@ mod tests {
         }
         assert!(worst < 2e-3, "largest log-probability difference {worst}");
         // The window holds overlapped speech (10.57-11.03 s in the reference RTTM).
-        assert!(got[0].iter().any(|f| argmax(f) >= 4));
+        assert!(got[0].iter().any(|f| most_likely_class(f) >= 4));
     }
 
     #[test]
@@ -1067,7 +915,10 @@ mod tests {
             assert!((s - 1.0).abs() < 1e-4);
         }
         // Speech starts at 6.69 s in the reference.
-        let first_speech = out[0].iter().position(|f| argmax(f) != 0).unwrap();
+        let first_speech = out[0]
+            .iter()
+            .position(|f| most_likely_class(f) != 0)
+            .unwrap();
         let t = first_speech as f64 * Segmentation::frame_step_s();
         assert!((t - 6.69).abs() < 0.2, "first speech at {t} s");
     }
@@ -1221,40 +1072,6 @@ mod tests {
         assert!(
             (y[1] - 0.5).abs() < 1e-6 && (y[3] - 0.5).abs() < 1e-6,
             "{y:?}"
-        );
-    }
-
-    #[test]
-    fn windows_cover_the_audio() {
-        assert_eq!(window_starts(1000, 80_000), vec![0]);
-        assert_eq!(window_starts(WINDOW_SAMPLES, 80_000), vec![0]);
-        assert_eq!(window_starts(240_000, 80_000), vec![0, 80_000]);
-        assert_eq!(window_starts(250_000, 80_000), vec![0, 80_000, 90_000]);
-        // Frame 0's receptive field is centred at 495 samples: the middle of frame 1.
-        assert_eq!(global_frame(0), 1);
-        assert_eq!(global_frame(80_000), (80_000 + 360 + 135) / 270);
-        let mut v = [None, None, Some(2), None, Some(1), None];
-        fill_gaps(&mut v);
-        assert_eq!(v, [Some(2), Some(2), Some(2), Some(2), Some(1), Some(1)]);
-    }
-
-    #[test]
-    fn overlap_regions_are_runs_of_two_or_more() {
-        let step = 0.5;
-        assert!(overlap_regions(&[], step, 0.0).is_empty());
-        assert!(overlap_regions(&[0, 1, 1, 0], step, 0.0).is_empty());
-        assert_eq!(
-            overlap_regions(&[0, 2, 2, 1, 2, 0, 2, 2, 2], step, 0.0),
-            vec![(0.5, 1.5), (2.0, 2.5), (3.0, 4.5)]
-        );
-        // Runs shorter than min_dur are dropped; a run exactly min_dur long is kept.
-        assert_eq!(
-            overlap_regions(&[0, 2, 2, 1, 2, 0, 2, 2, 2], step, 1.0),
-            vec![(0.5, 1.5), (3.0, 4.5)]
-        );
-        assert_eq!(
-            count_regions(&[1, 2, 0, 1], 1, 1.0, 0.0),
-            vec![(0.0, 2.0), (3.0, 4.0)]
         );
     }
 }
