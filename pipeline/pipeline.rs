@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{anyhow, Result};
 use crossbeam_channel::{bounded, unbounded};
 
-use crate::diarize::chunk_speakers::{analyse_chunk, ChunkSpeakers, LocalSpeaker};
+use crate::diarize::chunk_speakers::{analyse_chunk, ChunkSpeakers, LocalSpeaker, RecentAudio};
 use crate::diarize::{SpeakerModels, SpeakerWindow};
 use crate::progress::Progress;
 use crate::resample::{StreamResampler, WHISPER_SAMPLE_RATE};
@@ -73,12 +73,15 @@ pub struct RunHooks<'a> {
     /// Each chunk's result as soon as it is in order, on the calling thread, with the
     /// chunk's (padded) speech regions.
     pub on_chunk: Option<ChunkTap<'a>>,
+    /// Chunks are single utterances: each worker's segmentation also hears the audio of
+    /// the chunks before (see `RecentAudio`).
+    pub segment_with_recent_audio: bool,
 }
 
-/// Run the stream through VAD, chunking and the workers.
-#[allow(clippy::too_many_arguments)] // each is a distinct stage or control of the run `transcribers` (one per worker)
-/// are borrowed so a batch of files reuses the loaded states; with an `embedder`, the
-/// workers also embed each chunk's speech for diarization.
+/// Run the stream through VAD, chunking and the workers. `transcribers` (one per worker)
+/// are borrowed so a batch of files reuses the loaded states; with `speaker_models`, the
+/// workers also analyse each chunk's speakers for diarization.
+#[allow(clippy::too_many_arguments)] // each is a distinct stage or control of the run
 pub fn run(
     mut source: Box<dyn AudioSource>,
     vad: Box<dyn SpeechProbability>,
@@ -93,6 +96,7 @@ pub fn run(
         on_audio,
         never_block_reader,
         mut on_chunk,
+        segment_with_recent_audio,
     } = hooks;
     let workers = transcribers.len().max(1);
     let (chunk_tx, chunk_rx) = if never_block_reader {
@@ -126,6 +130,7 @@ pub fn run(
             let rx = chunk_rx.clone();
             let tx = result_tx.clone();
             scope.spawn(move || {
+                let mut recent = segment_with_recent_audio.then(RecentAudio::default);
                 for chunk in rx {
                     if stop.load(Ordering::SeqCst) {
                         break;
@@ -140,6 +145,7 @@ pub fn run(
                                     &chunk.samples,
                                     chunk.start,
                                     &chunk.speech,
+                                    recent.as_mut(),
                                 )?,
                                 None => ChunkSpeakers::default(),
                             };

@@ -77,7 +77,7 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
     engine.workers = 1;
     let vad_path = support_model(VAD_FILE)?;
     let use_gpu = crate::gpu::resolve(engine.gpu)?;
-    let diarizer = Diarizer::from_args(&args.speakers, false)?;
+    let diarizer = Diarizer::from_args(&args.speakers, true)?;
     let formats: Vec<_> = formats
         .into_iter()
         .filter(|f| diarizer.is_some() || !f.needs_speakers())
@@ -141,6 +141,7 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
         RunHooks {
             on_audio: Some(Box::new(|samples: &[f32]| recorder.write(samples))),
             never_block_reader: true,
+            segment_with_recent_audio: true,
             on_chunk: Some(Box::new(|chunk, speech, windows| {
                 let speaker = if diarizer.is_some() {
                     online.assign(windows)

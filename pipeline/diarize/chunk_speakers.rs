@@ -44,14 +44,63 @@ pub struct ChunkSpeakers {
     pub locals: Vec<LocalSpeaker>,
 }
 
+/// The last 10 s of audio a worker has seen, and the CAM++ features of its speech (live
+/// mode, where a chunk is one utterance). The segmentation then hears each utterance with
+/// the ones before it, as it hears a 30 s chunk in file mode: the people of a quick
+/// exchange fall into one window, which is how it tells two similar voices apart.
+#[derive(Default)]
+pub struct RecentAudio {
+    /// Absolute time of `samples[0]`.
+    start: f64,
+    samples: Vec<f32>,
+    /// (absolute start of a speech region, its frame features).
+    features: Vec<(f64, Tensor)>,
+}
+
+impl RecentAudio {
+    /// Add a chunk (silence fills a gap since the last one; a chunk's padding that
+    /// repeats the end of the last one is skipped), keeping one segmentation window.
+    fn push(&mut self, samples: &[f32], chunk_start: f64, features: Vec<(f64, Tensor)>) {
+        let end = self.start + self.samples.len() as f64 / SAMPLE_RATE;
+        let gap = ((chunk_start - end) * SAMPLE_RATE).round() as i64;
+        if self.samples.is_empty() || gap > WINDOW_SAMPLES as i64 {
+            self.samples.clear();
+            self.features.clear();
+            self.start = chunk_start;
+            self.samples.extend_from_slice(samples);
+        } else if gap >= 0 {
+            self.samples.resize(self.samples.len() + gap as usize, 0.0);
+            self.samples.extend_from_slice(samples);
+        } else {
+            let skip = (gap.unsigned_abs() as usize).min(samples.len());
+            self.samples.extend_from_slice(&samples[skip..]);
+        }
+        self.features.extend(features);
+        let excess = self.samples.len().saturating_sub(WINDOW_SAMPLES);
+        if excess > 0 {
+            self.samples.drain(..excess);
+            self.start += excess as f64 / SAMPLE_RATE;
+        }
+        // Regions that ended before the window (their frames would never be picked).
+        let start = self.start;
+        self.features.retain(|(region_start, x)| {
+            let frames = x.dim(2).unwrap_or(0);
+            frames > 0 && region_start + feature_frame_centre_s(frames - 1) >= start
+        });
+    }
+}
+
 /// Speaker windows and local speakers of a chunk: `samples` start at `chunk_start`
-/// (absolute seconds); `speech` are its speech regions in absolute seconds.
+/// (absolute seconds); `speech` are its speech regions in absolute seconds. With `recent`,
+/// the segmentation runs on the chunk together with the audio before it (see
+/// [`RecentAudio`]).
 pub fn analyse_chunk(
     embedder: &SpeakerEmbedder,
     segmentation: Option<&Segmentation>,
     samples: &[f32],
     chunk_start: f64,
     speech: &[(f64, f64)],
+    recent: Option<&mut RecentAudio>,
 ) -> Result<ChunkSpeakers> {
     let to_sample = |t: f64| ((t - chunk_start) * SAMPLE_RATE).round().max(0.0) as usize;
     let mut out = ChunkSpeakers::default();
@@ -87,8 +136,18 @@ pub fn analyse_chunk(
         features.push((chunk_start + a as f64 / SAMPLE_RATE, x));
     }
     if let Some(seg) = segmentation {
-        if !features.is_empty() {
-            out.locals = local_speakers(embedder, seg, samples, chunk_start, &features)?;
+        match recent {
+            Some(r) => {
+                let heard_speech = !features.is_empty();
+                r.push(samples, chunk_start, features);
+                if heard_speech {
+                    out.locals = local_speakers(embedder, seg, &r.samples, r.start, &r.features)?;
+                }
+            }
+            None if !features.is_empty() => {
+                out.locals = local_speakers(embedder, seg, samples, chunk_start, &features)?;
+            }
+            None => {}
         }
     }
 

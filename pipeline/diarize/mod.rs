@@ -85,13 +85,9 @@ pub fn label_speakers(
     // One voice the clustering split in two (its sound changed), where the segmentation
     // hears one person: merged, unless the user fixed the count.
     if opts.cluster.num_speakers.is_none() {
-        let reach_s =
-            segmentation::WINDOW_SAMPLES as f64 / crate::resample::WHISPER_SAMPLE_RATE as f64;
         while centroids.len() > opts.cluster.min_speakers.max(1) {
             let assignment = resegment::assign_locals(locals, &centroids);
-            let Some((a, b)) =
-                resegment::split_voice_pair(locals, &assignment, &centroids, reach_s)
-            else {
+            let Some((a, b)) = resegment::split_voice_pair(locals, &assignment, &centroids) else {
                 break;
             };
             for l in labels.iter_mut() {

@@ -63,49 +63,52 @@ fn search(
 /// that too (the real two-speaker recording's pair: 0.61), so similarity alone does not
 /// merge: see [`split_voice_pair`].
 const SPLIT_VOICE_COSINE: f32 = 0.5;
+/// A local speaker at least this similar to two clusters' centroids sounds like both: the
+/// segmentation heard one person across them. (Same voice: 0.85-0.99; the locals of the
+/// real recording's two speakers reach at most 0.62 to the other one's centroid.)
+const BOTH_VOICES_COSINE: f32 = 0.75;
 
-/// Two clusters the segmentation model takes for one person: their centroids are at least
-/// `SPLIT_VOICE_COSINE` alike, they are heard within one window's reach of each other
-/// (windows starting at most `reach_s` apart), and no window ever hears them as two
-/// different people at once. The most similar such pair, or `None`.
-///
-/// `assignment` maps each local speaker to a cluster (see [`assign_locals`]).
+/// Two clusters the segmentation takes for one person: their centroids are at least
+/// `SPLIT_VOICE_COSINE` alike, and more local speakers sound like both of them than
+/// windows hear them as two different people at once. The most similar such pair, or
+/// `None`. `assignment` maps each local speaker to a cluster (see [`assign_locals`]).
 pub fn split_voice_pair(
     locals: &[LocalSpeaker],
     assignment: &[Option<usize>],
     centroids: &[Vec<f32>],
-    reach_s: f64,
 ) -> Option<(usize, usize)> {
     let k = centroids.len();
-    let mut apart = vec![false; k * k]; // heard as two people in one window
-    let mut near = vec![false; k * k]; // heard within reach of each other
-    let heard: Vec<(usize, f64, usize)> = locals
-        .iter()
-        .zip(assignment)
-        .filter_map(|(l, a)| a.map(|c| (l.window, l.first_frame_s, c)))
-        .collect();
-    for (i, &(wa, ta, a)) in heard.iter().enumerate() {
-        for &(wb, tb, b) in &heard[i + 1..] {
-            if a == b {
-                continue;
-            }
-            if wa == wb {
-                apart[a * k + b] = true;
-                apart[b * k + a] = true;
-            }
-            if (ta - tb).abs() <= reach_s {
-                near[a * k + b] = true;
-                near[b * k + a] = true;
+    let mut apart = vec![0usize; k * k];
+    let mut start = 0;
+    while start < locals.len() {
+        let end = (start..locals.len())
+            .find(|&i| locals[i].window != locals[start].window)
+            .unwrap_or(locals.len());
+        for i in start..end {
+            for j in i + 1..end {
+                if let (Some(a), Some(b)) = (assignment[i], assignment[j]) {
+                    apart[a * k + b] += 1;
+                    apart[b * k + a] += 1;
+                }
             }
         }
+        start = end;
     }
+    let sims: Vec<Vec<f32>> = locals
+        .iter()
+        .filter_map(|l| l.embedding.as_ref())
+        .map(|e| centroids.iter().map(|c| dot(e, c)).collect())
+        .collect();
     let mut best: Option<(f32, usize, usize)> = None;
     for a in 0..k {
         for b in a + 1..k {
             let sim = dot(&centroids[a], &centroids[b]);
+            let together = sims
+                .iter()
+                .filter(|s| s[a] >= BOTH_VOICES_COSINE && s[b] >= BOTH_VOICES_COSINE)
+                .count();
             if sim >= SPLIT_VOICE_COSINE
-                && near[a * k + b]
-                && !apart[a * k + b]
+                && together > apart[a * k + b]
                 && best.is_none_or(|(s, _, _)| sim > s)
             {
                 best = Some((sim, a, b));
@@ -228,28 +231,32 @@ mod tests {
     fn a_voice_split_in_two_is_found_but_two_people_heard_at_once_are_not() {
         // Clusters 0 and 1 are alike (0.6), 2 is another voice (0.28 and -0.6).
         let centroids = vec![vec![1.0, 0.0], vec![0.6, 0.8], vec![-0.6, 0.8]];
-        let at = |window: usize, t: f64| {
-            let mut l = local(window, &[1], None);
-            l.first_frame_s = t;
-            l
+        let norm = |v: [f32; 2]| {
+            let n = (v[0] * v[0] + v[1] * v[1]).sqrt();
+            Some(vec![v[0] / n, v[1] / n])
         };
-        // Window 0 hears 0 and 2, window 1 (5 s later) hears 1: 0 and 1 are one voice.
-        let locals = vec![at(0, 0.0), at(0, 0.0), at(1, 5.0)];
+        // A local between 0 and 1 sounds like both (0.95 and 0.83).
+        let both = || norm([0.9, 0.3]);
+        let locals = vec![
+            local(0, &[1], both()),
+            local(0, &[1], norm([-0.6, 0.8])),
+            local(1, &[1], norm([0.6, 0.8])),
+        ];
         let assignment = [Some(0), Some(2), Some(1)];
         assert_eq!(
-            split_voice_pair(&locals, &assignment, &centroids, 10.0),
+            split_voice_pair(&locals, &assignment, &centroids),
             Some((0, 1))
         );
-        // Too far apart in time to tell: no merge.
+        // Without a local that sounds like both: no merge.
+        let mut only_one = locals.clone();
+        only_one[0].embedding = norm([1.0, 0.0]);
+        assert_eq!(split_voice_pair(&only_one, &assignment, &centroids), None);
+        // Windows hear 0 and 1 as two people more often than a local sounds like both.
+        let mut heard_apart = locals.clone();
+        heard_apart.extend([local(2, &[1], None), local(2, &[1], None)]);
+        let assignment = [Some(0), Some(2), Some(1), Some(0), Some(1)];
         assert_eq!(
-            split_voice_pair(&locals, &assignment, &centroids, 4.0),
-            None
-        );
-        // A window hears 0 and 1 as two people: no merge.
-        let locals = vec![at(0, 0.0), at(0, 0.0), at(1, 5.0), at(1, 5.0)];
-        let assignment = [Some(0), Some(2), Some(1), Some(0)];
-        assert_eq!(
-            split_voice_pair(&locals, &assignment, &centroids, 10.0),
+            split_voice_pair(&heard_apart, &assignment, &centroids),
             None
         );
     }
