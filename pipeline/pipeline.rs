@@ -141,7 +141,7 @@ pub fn run(
                             let speakers = match speaker_models {
                                 Some(m) => analyse_chunk(
                                     &m.embedder,
-                                    m.segmentation.as_ref(),
+                                    &m.segmentation,
                                     &chunk.samples,
                                     chunk.start,
                                     &chunk.speech,

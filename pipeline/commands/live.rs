@@ -77,7 +77,7 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
     engine.workers = 1;
     let vad_path = support_model(VAD_FILE)?;
     let use_gpu = crate::gpu::resolve(engine.gpu)?;
-    let diarizer = Diarizer::from_args(&args.speakers, true)?;
+    let diarizer = Diarizer::from_args(&args.speakers)?;
     let formats: Vec<_> = formats
         .into_iter()
         .filter(|f| diarizer.is_some() || !f.needs_speakers())

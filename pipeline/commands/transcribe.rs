@@ -43,9 +43,8 @@ impl Diarizer {
         );
     }
 
-    /// None with `--no-diarize`; checks flags and loads the models and enrollment clips
-    /// (the segmentation model only `with_segmentation`).
-    pub fn from_args(args: &SpeakerArgs, with_segmentation: bool) -> Result<Option<Self>> {
+    /// None with `--no-diarize`; checks flags and loads the models and enrollment clips.
+    pub fn from_args(args: &SpeakerArgs) -> Result<Option<Self>> {
         if args.no_diarize {
             return Ok(None);
         }
@@ -73,13 +72,7 @@ impl Diarizer {
             .iter()
             .map(|v| parse_pair("--rename", v))
             .collect::<Result<_>>()?;
-        let segmentation = if with_segmentation {
-            Some(Segmentation::load(&support_model(
-                SEGMENTATION_MODEL_FILE,
-            )?)?)
-        } else {
-            None
-        };
+        let segmentation = Segmentation::load(&support_model(SEGMENTATION_MODEL_FILE)?)?;
         Ok(Some(Self {
             models: SpeakerModels {
                 embedder,
@@ -127,7 +120,7 @@ pub fn run(args: &TranscribeArgs, interrupt: &AtomicBool) -> Result<usize> {
     let engine = EngineConfig::from_args(&args.engine)?;
     let vad_path = support_model(VAD_FILE)?;
     let use_gpu = crate::gpu::resolve(engine.gpu)?;
-    let diarizer = Diarizer::from_args(&args.speakers, true)?;
+    let diarizer = Diarizer::from_args(&args.speakers)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create output directory {}", args.out.display()))?;
     let mut transcribers = load_transcribers(&engine, use_gpu)?;

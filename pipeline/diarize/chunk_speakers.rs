@@ -1,6 +1,6 @@
 //! What the speaker models make of one chunk of audio, on a worker thread: CAM++
 //! embeddings of short windows of its speech (the units that are clustered into speakers),
-//! and, with the segmentation model, the chunk's local speakers - who speaks in each
+//! and the chunk's local speakers - who speaks in each
 //! 10 s segmentation window, frame by frame, overlaps included - each with a voice
 //! embedding pooled from the frames where it speaks alone.
 
@@ -96,7 +96,7 @@ impl RecentAudio {
 /// [`RecentAudio`]).
 pub fn analyse_chunk(
     embedder: &SpeakerEmbedder,
-    segmentation: Option<&Segmentation>,
+    segmentation: &Segmentation,
     samples: &[f32],
     chunk_start: f64,
     speech: &[(f64, f64)],
@@ -135,22 +135,20 @@ pub fn analyse_chunk(
             }));
         features.push((chunk_start + a as f64 / SAMPLE_RATE, x));
     }
-    if let Some(seg) = segmentation {
-        match recent {
-            Some(r) => {
-                let heard_speech = !features.is_empty();
-                r.push(samples, chunk_start, features);
-                if heard_speech {
-                    out.locals = local_speakers(embedder, seg, &r.samples, r.start, &r.features)?;
-                }
+    match recent {
+        Some(r) => {
+            let heard_speech = !features.is_empty();
+            r.push(samples, chunk_start, features);
+            if heard_speech {
+                out.locals =
+                    local_speakers(embedder, segmentation, &r.samples, r.start, &r.features)?;
             }
-            None if !features.is_empty() => {
-                out.locals = local_speakers(embedder, seg, samples, chunk_start, &features)?;
-            }
-            None => {}
         }
+        None if !features.is_empty() => {
+            out.locals = local_speakers(embedder, segmentation, samples, chunk_start, &features)?;
+        }
+        None => {}
     }
-
     Ok(out)
 }
 
@@ -239,6 +237,36 @@ fn local_speakers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recent_audio_keeps_one_window_with_silence_in_the_gaps() {
+        let sr = SAMPLE_RATE as usize;
+        // Features of a region: 50 frames (1 s) of 512 channels.
+        let x = || {
+            Tensor::zeros(
+                (1, 512, 50),
+                candle_core::DType::F32,
+                &candle_core::Device::Cpu,
+            )
+            .unwrap()
+        };
+        let mut r = RecentAudio::default();
+        r.push(&vec![1.0; sr], 0.0, vec![(0.0, x())]);
+        assert_eq!((r.start, r.samples.len()), (0.0, sr));
+        // A second of silence, then a chunk whose first 0.25 s repeat the gap's end.
+        r.push(&vec![2.0; sr], 1.75, vec![(2.0, x())]);
+        assert_eq!(r.samples.len(), 2 * sr + sr * 3 / 4);
+        assert_eq!(r.samples[sr + sr / 2], 0.0);
+        assert_eq!(r.samples[2 * sr], 2.0);
+        // 9 s more: the window keeps the last 10 s; the first region has left it.
+        r.push(&vec![3.0; 9 * sr], 2.75, vec![(2.75, x())]);
+        assert_eq!(r.samples.len(), WINDOW_SAMPLES);
+        assert!((r.start - 1.75).abs() < 1e-9, "{}", r.start);
+        assert_eq!(r.features.len(), 2);
+        // A long pause starts afresh.
+        r.push(&vec![4.0; sr], 30.0, vec![(30.0, x())]);
+        assert_eq!((r.start, r.samples.len(), r.features.len()), (30.0, sr, 1));
+    }
 
     #[test]
     fn segmentation_windows_cover_the_chunk_and_end_at_its_end() {

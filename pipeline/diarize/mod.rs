@@ -24,10 +24,8 @@ use turns::{label_turns_scored, Window};
 pub struct SpeakerModels {
     pub embedder: embed::SpeakerEmbedder,
     /// pyannote segmentation-3.0: who speaks frame by frame within 10 s windows, overlaps
-    /// included. Left out in live mode: a window there holds one utterance, mostly one
-    /// person, so it never hears two clusters as two people, and merging what it does not
-    /// tell apart left the interview with 2 speakers of 4.
-    pub segmentation: Option<segmentation::Segmentation>,
+    /// included.
+    pub segmentation: segmentation::Segmentation,
 }
 
 /// A window of speech and the speaker embedding of its audio.
