@@ -6,6 +6,7 @@
 //! unequal talk time better than a fixed agglomerative threshold: the count comes from the
 //! affinity structure, not from a distance tuned on one kind of audio.
 
+use super::dot;
 use nalgebra::{DMatrix, SymmetricEigen};
 
 #[derive(Debug, Clone)]
@@ -40,10 +41,6 @@ const MERGE_COSINE: f32 = 0.8;
 /// With fewer windows than this (about 7 s of speech) everything is one speaker unless
 /// the user says otherwise: too little evidence to split.
 const MIN_WINDOWS_TO_SPLIT: usize = 10;
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
 
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
     let n = (dot(a, a) * dot(b, b)).sqrt();

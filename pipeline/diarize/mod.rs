@@ -136,6 +136,7 @@ pub fn label_speakers(
     crate::align::assign_speakers(t);
 }
 
+/// Dot product: the cosine similarity of two L2-normalised embeddings.
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }

@@ -3,6 +3,7 @@
 //! and quick exchanges that the 1.5 s embedding windows blur.
 
 use super::chunk_speakers::LocalSpeaker;
+use super::dot;
 
 /// Least cosine similarity between a local speaker's voice and a speaker's centroid for
 /// the one to be taken for the other (same voice about 0.7, different voices about 0.1).
@@ -116,10 +117,6 @@ pub fn split_voice_pair(
         }
     }
     best.map(|(_, a, b)| (a, b))
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// The speakers the segmentation hears in each frame of `frame_s` seconds (`frames` of
