@@ -9,17 +9,26 @@ use super::dot;
 /// the one to be taken for the other (same voice about 0.7, different voices about 0.1).
 const MIN_SIMILARITY: f32 = 0.3;
 
+/// Index ranges of the local speakers of each segmentation window (a window's locals are
+/// stored one after another).
+fn window_groups(locals: &[LocalSpeaker]) -> Vec<std::ops::Range<usize>> {
+    let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+    for (i, l) in locals.iter().enumerate() {
+        match groups.last_mut() {
+            Some(g) if locals[g.start].window == l.window => g.end = i + 1,
+            _ => groups.push(i..i + 1),
+        }
+    }
+    groups
+}
+
 /// The clustered speaker (index into `centroids`) of each local speaker, or `None`. Within
 /// one segmentation window local speakers are different people, so they get different
 /// speakers: the assignment with the highest total similarity (at most three locals, so
 /// every assignment is tried).
 pub fn assign_locals(locals: &[LocalSpeaker], centroids: &[Vec<f32>]) -> Vec<Option<usize>> {
     let mut out = vec![None; locals.len()];
-    let mut start = 0;
-    while start < locals.len() {
-        let end = (start..locals.len())
-            .find(|&i| locals[i].window != locals[start].window)
-            .unwrap_or(locals.len());
+    for std::ops::Range { start, end } in window_groups(locals) {
         let sims: Vec<Vec<f32>> = locals[start..end]
             .iter()
             .map(|l| match &l.embedding {
@@ -30,7 +39,6 @@ pub fn assign_locals(locals: &[LocalSpeaker], centroids: &[Vec<f32>]) -> Vec<Opt
         let mut best = (0.0f32, vec![None; sims.len()]);
         search(&sims, 0, &mut vec![None; sims.len()], 0.0, &mut best);
         out[start..end].clone_from_slice(&best.1);
-        start = end;
     }
     out
 }
@@ -80,11 +88,7 @@ pub fn split_voice_pair(
 ) -> Option<(usize, usize)> {
     let k = centroids.len();
     let mut apart = vec![0usize; k * k];
-    let mut start = 0;
-    while start < locals.len() {
-        let end = (start..locals.len())
-            .find(|&i| locals[i].window != locals[start].window)
-            .unwrap_or(locals.len());
+    for std::ops::Range { start, end } in window_groups(locals) {
         for i in start..end {
             for j in i + 1..end {
                 if let (Some(a), Some(b)) = (assignment[i], assignment[j]) {
@@ -93,7 +97,6 @@ pub fn split_voice_pair(
                 }
             }
         }
-        start = end;
     }
     let sims: Vec<Vec<f32>> = locals
         .iter()
@@ -134,11 +137,7 @@ pub fn frame_speaker_sets(
 ) -> Vec<Option<Vec<usize>>> {
     let mut votes = vec![0f32; frames * n_speakers];
     let mut weight = vec![0f32; frames];
-    let mut start = 0;
-    while start < locals.len() {
-        let end = (start..locals.len())
-            .find(|&i| locals[i].window != locals[start].window)
-            .unwrap_or(locals.len());
+    for std::ops::Range { start, end } in window_groups(locals) {
         let group = &locals[start..end];
         let (first, step, n) = (
             group[0].first_frame_s,
@@ -169,7 +168,6 @@ pub fn frame_speaker_sets(
                 }
             }
         }
-        start = end;
     }
     (0..frames)
         .map(|f| {
