@@ -78,11 +78,7 @@ pub fn assign_speakers(t: &mut Transcript) {
             if i == seg.words.len() || labels[i] != labels[start] {
                 let mut words: Vec<Word> = seg.words[start..i].to_vec();
                 words.iter_mut().for_each(|w| w.speaker = labels[start]);
-                let text = words
-                    .iter()
-                    .map(|w| w.word.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let text = Segment::text_of(&words);
                 let whole = start == 0 && i == seg.words.len();
                 out.push(Segment {
                     start: if whole { seg.start } else { words[0].start },

@@ -8,6 +8,8 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diarize;
+pub mod document;
+pub mod edit;
 pub mod gpu;
 pub mod models;
 pub mod pipeline;

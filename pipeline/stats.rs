@@ -22,7 +22,7 @@
 
 use serde::Serialize;
 
-use crate::transcript::{SpeakerTurn, Transcript};
+use crate::transcript::{round_ms, SpeakerTurn, Transcript};
 
 /// Silence longer than this ends a turn.
 pub const TURN_GAP_S: f64 = 2.0;
@@ -218,26 +218,21 @@ pub fn compute_stats(t: &Transcript) -> ConversationStats {
     };
     // Rounded only now, after shares and the dominant speaker are computed exactly.
     speakers.iter_mut().for_each(|s| {
-        s.talk_s = round3(s.talk_s);
-        s.overlap_s = round3(s.overlap_s);
-        s.mean_turn_s = round3(s.mean_turn_s);
-        s.longest_turn_s = round3(s.longest_turn_s);
-        s.words_per_minute = round3(s.words_per_minute);
+        s.talk_s = round_ms(s.talk_s);
+        s.overlap_s = round_ms(s.overlap_s);
+        s.mean_turn_s = round_ms(s.mean_turn_s);
+        s.longest_turn_s = round_ms(s.longest_turn_s);
+        s.words_per_minute = round_ms(s.words_per_minute);
     });
     ConversationStats {
-        duration_s: round3(t.duration),
-        speech_s: round3(speech_s),
-        silence_s: round3((t.duration - speech_s).max(0.0)),
-        overlap_s: round3(total(&overlap)),
+        duration_s: round_ms(t.duration),
+        speech_s: round_ms(speech_s),
+        silence_s: round_ms((t.duration - speech_s).max(0.0)),
+        overlap_s: round_ms(total(&overlap)),
         num_speakers: speakers.iter().filter(|s| s.talk_s > 0.0).count(),
         dominant,
         speakers,
     }
-}
-
-/// Millisecond precision; `+ 0.0` turns -0.0 into 0.0 for the writers.
-fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0 + 0.0
 }
 
 /// (made, suffered) per speaker.

@@ -36,6 +36,17 @@ pub struct Segment {
     pub no_speech_prob: f32,
 }
 
+impl Segment {
+    /// A line's text from its words, as the aligner writes a segment it splits.
+    pub fn text_of(words: &[Word]) -> String {
+        words
+            .iter()
+            .map(|w| w.word.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 /// A stretch of time in which one speaker talks (diarization output, RTTM line).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SpeakerTurn {
@@ -65,6 +76,42 @@ impl Transcript {
             .get(id)
             .cloned()
             .unwrap_or_else(|| default_speaker_label(id))
+    }
+}
+
+/// Seconds rounded to the millisecond, as the JSON keeps them; `+ 0.0` turns -0.0 into 0.0.
+pub fn round_ms(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0 + 0.0
+}
+
+impl Transcript {
+    /// Put every time on the millisecond grid the JSON keeps, inside `[0, duration]`, with
+    /// `start <= end`, and probabilities at three decimals: what a run writes is then
+    /// exactly what its JSON reads back as.
+    pub fn canonicalize(&mut self) {
+        self.duration = round_ms(self.duration.max(0.0));
+        let d = self.duration;
+        let span = |start: &mut f64, end: &mut f64| {
+            *start = round_ms(start.clamp(0.0, d));
+            *end = round_ms(end.clamp(*start, d));
+        };
+        for seg in &mut self.segments {
+            span(&mut seg.start, &mut seg.end);
+            // Whisper's scores served the transcription stage; the JSON does not keep them.
+            seg.avg_logprob = 0.0;
+            seg.no_speech_prob = 0.0;
+            for w in &mut seg.words {
+                span(&mut w.start, &mut w.end);
+                w.probability = ((w.probability as f64 * 1000.0).round() / 1000.0) as f32;
+                // A segment holds its words (the JSON reader insists on it).
+                seg.start = seg.start.min(w.start);
+                seg.end = seg.end.max(w.end);
+            }
+        }
+        for t in &mut self.turns {
+            span(&mut t.start, &mut t.end);
+        }
+        self.turns.retain(|t| t.end > t.start);
     }
 }
 

@@ -15,10 +15,11 @@ use super::transcribe::Diarizer;
 use crate::cli::LiveArgs;
 use crate::config::EngineConfig;
 use crate::diarize::online::OnlineSpeakers;
+use crate::document::RunDocument;
 use crate::models::{support_model, VAD_FILE};
 use crate::pipeline::{self, RunHooks};
 use crate::progress::Progress;
-use crate::report::{parse_formats, write_outputs};
+use crate::report::{parse_formats, write_outputs, ReportAudio};
 use crate::resample::WHISPER_SAMPLE_RATE;
 use crate::segment::SegmentOptions;
 use crate::source::file::FileSource;
@@ -178,7 +179,9 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
     if let Some(d) = &diarizer {
         d.label(&mut transcript, &run);
     }
-    let mut written = write_outputs(&args.out, &stem, &transcript, &formats)?;
+    let doc = RunDocument::new(transcript, Some(wav_path.clone()), formats.clone());
+    let mut written = write_outputs(&args.out, &stem, &doc, &formats, &ReportAudio::None)?;
+    let transcript = &doc.transcript;
     written.push(wav_path);
     let dropped = ring_stats.dropped.load(Ordering::Relaxed);
     eprintln!(

@@ -12,10 +12,11 @@ use crate::diarize::cluster::ClusterOptions;
 use crate::diarize::embed::SpeakerEmbedder;
 use crate::diarize::segmentation::Segmentation;
 use crate::diarize::{label_speakers, parse_pair, SpeakerModels, SpeakerOptions};
+use crate::document::RunDocument;
 use crate::models::{support_model, SEGMENTATION_MODEL_FILE, SPEAKER_MODEL_FILE, VAD_FILE};
 use crate::pipeline;
 use crate::progress::Progress;
-use crate::report::{parse_formats, write_outputs, Format};
+use crate::report::{parse_formats, write_outputs, Format, ReportAudio};
 use crate::segment::SegmentOptions;
 use crate::source::clip::read_clip_16k;
 use crate::source::file::FileSource;
@@ -183,7 +184,9 @@ fn transcribe_one(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "transcript".into());
-    let written = write_outputs(&args.out, &stem, &transcript, formats)?;
+    let doc = RunDocument::new(transcript, Some(input.to_path_buf()), formats.to_vec());
+    let written = write_outputs(&args.out, &stem, &doc, formats, &ReportAudio::None)?;
+    let transcript = &doc.transcript;
     if !args.quiet {
         eprintln!(
             "{}: {} of audio, {} segments, {} speakers, language {} -> {}",

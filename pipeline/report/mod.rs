@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+use crate::document::RunDocument;
 use crate::stats::{compute_stats, ConversationStats};
 use crate::transcript::Transcript;
 
@@ -34,9 +35,24 @@ pub enum Format {
 /// What a writer may need besides the transcript.
 pub struct WriteContext<'a> {
     pub transcript: &'a Transcript,
+    /// The whole run (the JSON writes all of it: audio path, outputs, edit history).
+    pub doc: &'a RunDocument,
     /// The input's file stem (RTTM's recording id, the report's title).
     pub stem: &'a str,
     pub stats: &'a ConversationStats,
+    /// How the HTML report reaches the recording.
+    pub report_audio: &'a ReportAudio,
+}
+
+/// The HTML report's player: none, a link relative to the report, or the audio itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum ReportAudio {
+    #[default]
+    None,
+    /// A URL relative to the report's folder (`interview.m4a`, `../rec/interview.m4a`).
+    Linked(String),
+    /// A compact copy inside the page, as a `data:` URL.
+    Embedded(String),
 }
 
 impl Format {
@@ -79,7 +95,7 @@ impl Format {
             Format::Txt => txt::write_txt(w, t),
             Format::Srt => srt::write_srt(w, t),
             Format::Vtt => vtt::write_vtt(w, t),
-            Format::Json => json::write_json(w, t),
+            Format::Json => json::write_json(w, c.doc),
             Format::Rttm => rttm::write_rttm(w, t, c.stem),
             Format::StatsJson => stats_files::write_stats_json(w, c.stats),
             Format::StatsCsv => stats_files::write_stats_csv(w, c.stats),
@@ -119,14 +135,18 @@ pub fn parse_formats(list: &str) -> Result<Vec<Format>> {
 pub fn write_outputs(
     dir: &Path,
     stem: &str,
-    t: &Transcript,
+    doc: &RunDocument,
     formats: &[Format],
+    report_audio: &ReportAudio,
 ) -> Result<Vec<PathBuf>> {
+    let t = &doc.transcript;
     let stats = compute_stats(t);
     let context = WriteContext {
         transcript: t,
+        doc,
         stem,
         stats: &stats,
+        report_audio,
     };
     let mut written = Vec::new();
     for &format in formats {
@@ -257,8 +277,9 @@ mod tests {
     #[test]
     fn outputs_are_written_whole_and_no_temp_files_remain() {
         let dir = tempfile::tempdir().unwrap();
-        let t = fixtures::transcript(false);
-        let paths = write_outputs(dir.path(), "talk", &t, Format::ALL).unwrap();
+        let doc = RunDocument::new(fixtures::transcript(false), None, Format::ALL.to_vec());
+        let paths =
+            write_outputs(dir.path(), "talk", &doc, Format::ALL, &ReportAudio::None).unwrap();
         assert_eq!(paths.len(), 8);
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
