@@ -21,6 +21,10 @@ pub enum Command {
     Transcribe(Box<TranscribeArgs>),
     /// Transcribe from a microphone as people talk (or a file fed at real-time pace).
     Live(Box<LiveArgs>),
+    /// Regenerate every output of a run from its (perhaps edited) .json, without re-transcribing.
+    Rebuild(RebuildArgs),
+    /// Check and correct a run in the browser: play the audio, fix speakers and words.
+    Review(ReviewArgs),
     /// Show or manage the installed models.
     Models {
         #[command(subcommand)]
@@ -85,6 +89,42 @@ pub struct SpeakerArgs {
     /// Rename a speaker in every output: SPEAKER_00=NAME (repeatable).
     #[arg(long, value_name = "LABEL=NAME")]
     pub rename: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RebuildArgs {
+    /// The run's .json (as transcribe wrote it, or edited by a person or a script).
+    pub run: PathBuf,
+
+    /// Directory for the outputs (default: the folder the .json is in).
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+
+    /// Output formats, as for transcribe (default: the ones the run wrote).
+    #[arg(long)]
+    pub formats: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ReviewArgs {
+    /// A finished run's .json, or its output folder when it holds one run.
+    pub run: PathBuf,
+
+    /// The recording, when it is no longer where the run found it.
+    #[arg(long)]
+    pub audio: Option<PathBuf>,
+
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8750)]
+    pub port: u16,
+
+    /// Address to listen on; other machines can reach the page only if you change it.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Do not open the page in a browser.
+    #[arg(long)]
+    pub no_open: bool,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -16,6 +16,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod report;
 pub mod resample;
+pub mod review;
 pub mod segment;
 pub mod source;
 pub mod stats;

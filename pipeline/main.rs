@@ -43,8 +43,14 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Transcribe(args) => commands::transcribe::run(args, &interrupt),
         Command::Live(args) => commands::live::run(args, &interrupt),
+        Command::Rebuild(args) => commands::rebuild::run(args),
+        Command::Review(args) => commands::review::run(args, &interrupt),
         Command::Models { action } => commands::models::run(action),
     };
+    // Ctrl-C is how a review ends, not a failure.
+    if matches!(cli.command, Command::Review(_)) && matches!(result, Ok(0)) {
+        return ExitCode::SUCCESS;
+    }
     match result {
         Ok(0) if !interrupt.load(Ordering::SeqCst) => ExitCode::SUCCESS,
         Ok(_) if interrupt.load(Ordering::SeqCst) => ExitCode::from(130),

@@ -2,4 +2,6 @@
 
 pub mod live;
 pub mod models;
+pub mod rebuild;
+pub mod review;
 pub mod transcribe;

@@ -131,7 +131,9 @@ pub fn parse_formats(list: &str) -> Result<Vec<Format>> {
     Ok(out)
 }
 
-/// Write `<dir>/<stem>.<ext>` for each format; returns the paths written.
+/// Write `<dir>/<stem>.<ext>` for each format; returns the paths written. All or
+/// nothing: every file is written in full beside its place first and only then renamed
+/// into it, so a failure (a full disk, a writer's error) leaves the old outputs as a set.
 pub fn write_outputs(
     dir: &Path,
     stem: &str,
@@ -148,10 +150,17 @@ pub fn write_outputs(
         stats: &stats,
         report_audio,
     };
-    let mut written = Vec::new();
+    let mut ready = Vec::with_capacity(formats.len());
     for &format in formats {
         let path = dir.join(format!("{stem}.{}", format.extension()));
-        write_atomically(&path, |w| format.write(w, &context))
+        let file = write_beside(&path, |w| format.write(w, &context))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        ready.push((file, path));
+    }
+    let mut written = Vec::with_capacity(ready.len());
+    for (file, path) in ready {
+        file.persist(&path)
+            .map_err(|e| e.error)
             .with_context(|| format!("cannot write {}", path.display()))?;
         written.push(path);
     }
@@ -163,6 +172,18 @@ pub fn write_atomically(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
+    write_beside(path, fill)?
+        .persist(path)
+        .map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// `path`'s future contents, complete and on disk in a temporary file beside it (removed
+/// if dropped); `persist(path)` puts it in place.
+fn write_beside(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<tempfile::NamedTempFile> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -184,8 +205,7 @@ pub fn write_atomically(
         tmp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(0o644))?;
     }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    Ok(tmp)
 }
 
 /// `hh:mm:ss<sep>mmm`, as SRT (`,`) and WebVTT (`.`) want.
