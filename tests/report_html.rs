@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use spacescribe::report::{write_outputs, Format};
+use spacescribe::report::{write_outputs, Format, ReportAudio};
 use spacescribe::transcript::{Segment, SpeakerTurn, Transcript, Word};
 
 fn chromium() -> &'static str {
@@ -90,7 +90,14 @@ fn browser(args: &[&str], profile: &Path) -> std::process::Output {
 #[test]
 fn report_renders_offline_in_headless_chromium() {
     let dir = tempfile::tempdir().unwrap();
-    let paths = write_outputs(dir.path(), "space", &conversation(), &[Format::Html]).unwrap();
+    let paths = write_outputs(
+        dir.path(),
+        "space",
+        &conversation(),
+        &[Format::Html],
+        &ReportAudio::None,
+    )
+    .unwrap();
     let url = format!("file://{}", paths[0].display());
     let profile = tempfile::tempdir().unwrap();
 

@@ -18,7 +18,7 @@ use crate::diarize::online::OnlineSpeakers;
 use crate::models::{support_model, VAD_FILE};
 use crate::pipeline::{self, RunHooks};
 use crate::progress::Progress;
-use crate::report::{parse_formats, write_outputs};
+use crate::report::{parse_formats, write_outputs, ReportAudio};
 use crate::resample::WHISPER_SAMPLE_RATE;
 use crate::segment::SegmentOptions;
 use crate::source::file::FileSource;
@@ -178,7 +178,7 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
     if let Some(d) = &diarizer {
         d.label(&mut transcript, &run);
     }
-    let mut written = write_outputs(&args.out, &stem, &transcript, &formats)?;
+    let mut written = write_outputs(&args.out, &stem, &transcript, &formats, &ReportAudio::None)?;
     written.push(wav_path);
     let dropped = ring_stats.dropped.load(Ordering::Relaxed);
     eprintln!(

@@ -37,6 +37,19 @@ pub struct WriteContext<'a> {
     /// The input's file stem (RTTM's recording id, the report's title).
     pub stem: &'a str,
     pub stats: &'a ConversationStats,
+    /// How the HTML report reaches the recording.
+    pub report_audio: &'a ReportAudio,
+}
+
+/// The HTML report's player: none, a link relative to the report, or the audio itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum ReportAudio {
+    #[default]
+    None,
+    /// A URL relative to the report's folder (`interview.m4a`, `../rec/interview.m4a`).
+    Linked(String),
+    /// A compact copy inside the page, as a `data:` URL.
+    Embedded(String),
 }
 
 impl Format {
@@ -83,7 +96,7 @@ impl Format {
             Format::Rttm => rttm::write_rttm(w, t, c.stem),
             Format::StatsJson => stats_files::write_stats_json(w, c.stats),
             Format::StatsCsv => stats_files::write_stats_csv(w, c.stats),
-            Format::Html => html::write_html(w, t, c.stats, c.stem),
+            Format::Html => html::write_html(w, t, c.stats, c.stem, c.report_audio),
         }
     }
 }
@@ -121,12 +134,14 @@ pub fn write_outputs(
     stem: &str,
     t: &Transcript,
     formats: &[Format],
+    report_audio: &ReportAudio,
 ) -> Result<Vec<PathBuf>> {
     let stats = compute_stats(t);
     let context = WriteContext {
         transcript: t,
         stem,
         stats: &stats,
+        report_audio,
     };
     let mut written = Vec::new();
     for &format in formats {
@@ -244,8 +259,8 @@ mod tests {
             vec![Format::Txt, Format::Json]
         );
         assert_eq!(parse_formats("all").unwrap(), Format::ALL.to_vec());
-        let e = parse_formats("txt,docx").unwrap_err().to_string();
-        assert!(e.contains("unknown output format 'docx'"), "{e}");
+        let e = parse_formats("txt,pdf").unwrap_err().to_string();
+        assert!(e.contains("unknown output format 'pdf'"), "{e}");
     }
 
     #[test]
@@ -258,13 +273,13 @@ mod tests {
     fn outputs_are_written_whole_and_no_temp_files_remain() {
         let dir = tempfile::tempdir().unwrap();
         let t = fixtures::transcript(false);
-        let paths = write_outputs(dir.path(), "talk", &t, Format::ALL).unwrap();
-        assert_eq!(paths.len(), 8);
+        let paths = write_outputs(dir.path(), "talk", &t, Format::ALL, &ReportAudio::None).unwrap();
+        assert_eq!(paths.len(), Format::ALL.len());
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
-        assert_eq!(names.len(), 8, "{names:?}");
+        assert_eq!(names.len(), Format::ALL.len(), "{names:?}");
         assert!(names.iter().all(|n| !n.ends_with(".tmp")));
     }
 
