@@ -51,6 +51,11 @@ pub struct TranscribeArgs {
     #[arg(long, default_value = "all")]
     pub formats: String,
 
+    /// Put a compact copy of the recording (Opus, ffmpeg) inside the HTML report, so its
+    /// player works wherever the report goes; without it the report links the input.
+    #[arg(long)]
+    pub embed_audio: bool,
+
     /// Do not print the progress bar.
     #[arg(long, short)]
     pub quiet: bool,

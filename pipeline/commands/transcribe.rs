@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 
+use crate::audio_copy::report_audio_for;
 use crate::cli::{SpeakerArgs, TranscribeArgs};
 use crate::config::EngineConfig;
 use crate::diarize::cluster::ClusterOptions;
@@ -157,6 +158,11 @@ fn transcribe_one(
     interrupt: &AtomicBool,
 ) -> Result<()> {
     let source = FileSource::open(input)?;
+    let report_audio = report_audio_for(
+        input,
+        &args.out,
+        args.embed_audio && formats.contains(&Format::Html),
+    )?;
     let vad = SileroVad::load(vad_path)?;
     let label = input
         .file_name()
@@ -183,7 +189,7 @@ fn transcribe_one(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "transcript".into());
-    let written = write_outputs(&args.out, &stem, &transcript, formats)?;
+    let written = write_outputs(&args.out, &stem, &transcript, formats, &report_audio)?;
     if !args.quiet {
         eprintln!(
             "{}: {} of audio, {} segments, {} speakers, language {} -> {}",
