@@ -47,7 +47,7 @@ pub struct TranscribeArgs {
     #[arg(long, short, default_value = ".")]
     pub out: PathBuf,
 
-    /// Output formats, comma separated: txt,srt,vtt,json,rttm,stats.json,stats.csv,html or all.
+    /// Output formats, comma separated: txt,srt,vtt,json,rttm,stats.json,stats.csv,html,docx or all.
     #[arg(long, default_value = "all")]
     pub formats: String,
 

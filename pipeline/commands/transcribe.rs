@@ -114,7 +114,9 @@ pub fn run(args: &TranscribeArgs, interrupt: &AtomicBool) -> Result<usize> {
     if args.speakers.no_diarize {
         // Speaker-only formats make no sense without speakers; asked for explicitly, say so.
         if args.formats != "all" && formats.iter().any(|f| f.needs_speakers()) {
-            anyhow::bail!("rttm, stats and html outputs need speaker labels: drop --no-diarize");
+            anyhow::bail!(
+                "rttm, stats, html and docx outputs need speaker labels: drop --no-diarize"
+            );
         }
         formats.retain(|f| !f.needs_speakers());
     }

@@ -3,6 +3,7 @@
 //! atomically: a temporary file in the target directory, renamed when complete, so a
 //! crash, Ctrl-C or full disk never leaves a half-written file under the final name.
 
+pub mod docx;
 pub mod html;
 pub mod json;
 pub mod rttm;
@@ -29,6 +30,7 @@ pub enum Format {
     StatsJson,
     StatsCsv,
     Html,
+    Docx,
 }
 
 /// What a writer may need besides the transcript.
@@ -62,6 +64,7 @@ impl Format {
         Format::StatsJson,
         Format::StatsCsv,
         Format::Html,
+        Format::Docx,
     ];
 
     /// File name suffix after the input's stem.
@@ -75,6 +78,7 @@ impl Format {
             Format::StatsJson => "stats.json",
             Format::StatsCsv => "stats.csv",
             Format::Html => "html",
+            Format::Docx => "docx",
         }
     }
 
@@ -82,7 +86,7 @@ impl Format {
     pub fn needs_speakers(self) -> bool {
         matches!(
             self,
-            Format::Rttm | Format::StatsJson | Format::StatsCsv | Format::Html
+            Format::Rttm | Format::StatsJson | Format::StatsCsv | Format::Html | Format::Docx
         )
     }
 
@@ -97,6 +101,7 @@ impl Format {
             Format::StatsJson => stats_files::write_stats_json(w, c.stats),
             Format::StatsCsv => stats_files::write_stats_csv(w, c.stats),
             Format::Html => html::write_html(w, t, c.stats, c.stem, c.report_audio),
+            Format::Docx => docx::write_docx(w, t, c.stats, c.stem),
         }
     }
 }
