@@ -51,9 +51,14 @@ pub struct TranscribeArgs {
     #[arg(long, short, default_value = ".")]
     pub out: PathBuf,
 
-    /// Output formats, comma separated: txt,srt,vtt,json,rttm,stats.json,stats.csv,html or all.
+    /// Output formats, comma separated: txt,srt,vtt,json,rttm,stats.json,stats.csv,html,docx or all.
     #[arg(long, default_value = "all")]
     pub formats: String,
+
+    /// Put a compact copy of the recording (Opus, ffmpeg) inside the HTML report, so its
+    /// player works wherever the report goes; without it the report links the input.
+    #[arg(long)]
+    pub embed_audio: bool,
 
     /// Do not print the progress bar.
     #[arg(long, short)]

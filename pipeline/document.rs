@@ -3,10 +3,11 @@
 //! keeps. Every output is a function of this document, which is what lets `rebuild` and
 //! `review` regenerate them without re-transcribing.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use crate::audio_copy::{link_url, report_audio_for};
 use crate::edit::history::History;
-use crate::report::Format;
+use crate::report::{Format, ReportAudio};
 use crate::transcript::Transcript;
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -17,6 +18,8 @@ pub struct RunDocument {
     pub audio: Option<PathBuf>,
     /// The output formats the run wrote; `rebuild` and `review` regenerate these.
     pub outputs: Vec<Format>,
+    /// The HTML report carries a compact copy of the audio (`--embed-audio`).
+    pub embed_audio: bool,
     /// Saved edits so far; `review` refuses an edit made against an older revision.
     pub revision: u64,
     pub history: History,
@@ -33,8 +36,23 @@ impl RunDocument {
             transcript,
             audio,
             outputs,
+            embed_audio: false,
             revision: 0,
             history: History::default(),
         }
+    }
+
+    /// How the HTML report written into `out_dir` reaches the recording (at `audio`, or
+    /// where the run found it): linked relatively, or embedded when the run asked. A
+    /// recording that cannot be embedded any more is linked instead, with a note.
+    pub fn report_audio(&self, out_dir: &Path, audio: Option<&Path>) -> ReportAudio {
+        let Some(audio) = audio.or(self.audio.as_deref()) else {
+            return ReportAudio::None;
+        };
+        let embed = self.embed_audio && self.outputs.contains(&Format::Html);
+        report_audio_for(audio, out_dir, embed).unwrap_or_else(|e| {
+            eprintln!("note: the report links the recording instead of embedding it: {e:#}");
+            ReportAudio::Linked(link_url(audio, out_dir))
+        })
     }
 }

@@ -3,6 +3,7 @@
 //! other module is a plain stage testable on one thread.
 
 pub mod align;
+pub mod audio_copy;
 pub mod build_info;
 pub mod cli;
 pub mod commands;

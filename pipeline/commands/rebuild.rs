@@ -9,14 +9,11 @@ use anyhow::{Context, Result};
 use crate::cli::RebuildArgs;
 use crate::document::RunDocument;
 use crate::edit::ops::apply_hand_edits;
-use crate::report::{json::read_json, parse_formats, write_outputs, Format, ReportAudio};
+use crate::report::{json::read_json, parse_formats, write_outputs, Format};
 
 pub fn run(args: &RebuildArgs) -> Result<usize> {
     let doc = load_run(&args.run)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| folder_of(&args.run));
+    let out = args.out.clone().unwrap_or_else(|| folder_of(&args.run));
     let formats = match &args.formats {
         Some(list) => parse_formats(list)?,
         None => doc.outputs.clone(),
@@ -24,7 +21,8 @@ pub fn run(args: &RebuildArgs) -> Result<usize> {
     let formats = formats_for(&doc, formats);
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create output directory {}", out.display()))?;
-    let written = write_outputs(&out, &run_stem(&args.run), &doc, &formats, &ReportAudio::None)?;
+    let report_audio = doc.report_audio(&out, None);
+    let written = write_outputs(&out, &run_stem(&args.run), &doc, &formats, &report_audio)?;
     eprintln!(
         "{}: rebuilt {}",
         args.run.display(),
@@ -40,8 +38,8 @@ pub fn run(args: &RebuildArgs) -> Result<usize> {
 /// Read and check a run's JSON; a segment a person gave to another speaker takes its
 /// words and speaking time along.
 pub fn load_run(path: &Path) -> Result<RunDocument> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut doc = read_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     apply_hand_edits(&mut doc.transcript);
     Ok(doc)

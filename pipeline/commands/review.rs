@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 use crate::cli::ReviewArgs;
 use crate::review::{server, session::Session};
 
-pub fn run(args: &ReviewArgs, interrupt: &AtomicBool) -> Result<usize> {
+pub fn run(args: &ReviewArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
     let json_path = find_run(&args.run)?;
     let session = Session::open(&json_path, args.audio.as_deref())?;
     if let Err(note) = &session.audio {
@@ -33,7 +33,7 @@ pub fn run(args: &ReviewArgs, interrupt: &AtomicBool) -> Result<usize> {
             eprintln!("note: could not open a browser ({e}); open {url} yourself");
         }
     }
-    server::serve(Arc::new(session), listener, interrupt)?;
+    server::serve(Arc::new(session), listener, Arc::clone(interrupt))?;
     Ok(0)
 }
 
@@ -67,7 +67,11 @@ fn find_run(run: &Path) -> Result<PathBuf> {
             "{}: holds {n} runs ({}): name one",
             run.display(),
             runs.iter()
-                .map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned())
+                .map(|p| p
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned())
                 .collect::<Vec<_>>()
                 .join(", ")
         ),

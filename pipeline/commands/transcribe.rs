@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 
+use crate::audio_copy::report_audio_for;
 use crate::cli::{SpeakerArgs, TranscribeArgs};
 use crate::config::EngineConfig;
 use crate::diarize::cluster::ClusterOptions;
@@ -16,7 +17,7 @@ use crate::document::RunDocument;
 use crate::models::{support_model, SEGMENTATION_MODEL_FILE, SPEAKER_MODEL_FILE, VAD_FILE};
 use crate::pipeline;
 use crate::progress::Progress;
-use crate::report::{parse_formats, write_outputs, Format, ReportAudio};
+use crate::report::{parse_formats, write_outputs, Format};
 use crate::segment::SegmentOptions;
 use crate::source::clip::read_clip_16k;
 use crate::source::file::FileSource;
@@ -114,7 +115,9 @@ pub fn run(args: &TranscribeArgs, interrupt: &AtomicBool) -> Result<usize> {
     if args.speakers.no_diarize {
         // Speaker-only formats make no sense without speakers; asked for explicitly, say so.
         if args.formats != "all" && formats.iter().any(|f| f.needs_speakers()) {
-            anyhow::bail!("rttm, stats and html outputs need speaker labels: drop --no-diarize");
+            anyhow::bail!(
+                "rttm, stats, html and docx outputs need speaker labels: drop --no-diarize"
+            );
         }
         formats.retain(|f| !f.needs_speakers());
     }
@@ -158,6 +161,11 @@ fn transcribe_one(
     interrupt: &AtomicBool,
 ) -> Result<()> {
     let source = FileSource::open(input)?;
+    let report_audio = report_audio_for(
+        input,
+        &args.out,
+        args.embed_audio && formats.contains(&Format::Html),
+    )?;
     let vad = SileroVad::load(vad_path)?;
     let label = input
         .file_name()
@@ -184,8 +192,9 @@ fn transcribe_one(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "transcript".into());
-    let doc = RunDocument::new(transcript, Some(input.to_path_buf()), formats.to_vec());
-    let written = write_outputs(&args.out, &stem, &doc, formats, &ReportAudio::None)?;
+    let mut doc = RunDocument::new(transcript, Some(input.to_path_buf()), formats.to_vec());
+    doc.embed_audio = args.embed_audio;
+    let written = write_outputs(&args.out, &stem, &doc, formats, &report_audio)?;
     let transcript = &doc.transcript;
     if !args.quiet {
         eprintln!(

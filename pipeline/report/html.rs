@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use crate::report::ReportAudio;
 use crate::stats::ConversationStats;
 use crate::timefmt::hms;
 use crate::transcript::Transcript;
@@ -15,7 +16,7 @@ const COLOURS: &[&str] = &[
     "#7f7f7f", "#bcbd22",
 ];
 
-fn colour(id: usize) -> &'static str {
+pub fn colour(id: usize) -> &'static str {
     COLOURS[id % COLOURS.len()]
 }
 
@@ -59,42 +60,159 @@ pub fn headline(s: &ConversationStats) -> String {
     }
 }
 
+/// The report's stylesheet (the review page uses it too, so both look alike).
+pub const REPORT_CSS: &str = r#"body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #1d2329; margin: 0; background: #f6f7f9; }
+main { max-width: 1100px; margin: 0 auto; padding: 28px 32px 60px; background: #fff; }
+h1 { font-size: 15px; font-weight: 600; color: #5b6570; margin: 0 0 6px; text-transform: uppercase; letter-spacing: .04em; }
+.headline { font-size: 28px; line-height: 1.25; font-weight: 700; margin: 0 0 8px; }
+.sub { color: #5b6570; margin: 0 0 24px; }
+h2 { font-size: 18px; margin: 32px 0 10px; border-bottom: 1px solid #e3e6ea; padding-bottom: 4px; }
+.share { display: flex; height: 34px; border-radius: 6px; overflow: hidden; }
+.share div { color: #fff; font-weight: 600; font-size: 13px; display: flex; align-items: center; padding-left: 8px; white-space: nowrap; overflow: hidden; }
+.legend span { display: inline-block; margin: 8px 16px 0 0; font-size: 13px; }
+.dot { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
+table { border-collapse: collapse; width: 100%; font-size: 14px; }
+th, td { text-align: right; padding: 6px 8px; border-bottom: 1px solid #eceef1; }
+th:first-child, td:first-child { text-align: left; }
+th { font-weight: 600; color: #5b6570; font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }
+.transcript p { margin: 0 0 8px; }
+.ts { color: #8a939c; font-variant-numeric: tabular-nums; margin-right: 8px; }
+.who { font-weight: 700; margin-right: 6px; }
+svg text { font: 11px system-ui, sans-serif; fill: #5b6570; }
+.totals { color: #5b6570; font-size: 14px; }
+@media print { body { background: #fff; } main { padding: 0; } .transcript p { break-inside: avoid; } }
+"#;
+
+/// What the player adds to the stylesheet: only written when the report has audio, so a
+/// report without it is exactly what it was before the player existed.
+const PLAYER_CSS: &str = r#".player { position: sticky; top: 0; z-index: 1; background: #fff; padding: 8px 0; margin: 0 0 16px; border-bottom: 1px solid #e3e6ea; }
+.player audio { display: block; width: 100%; }
+.player .note { color: #8a4b00; font-size: 13px; margin: 4px 0 0; }
+.transcript p[data-t] { cursor: pointer; border-radius: 4px; margin-left: -4px; padding: 0 4px; }
+.transcript p[data-t]:hover { background: #f1f3f5; }
+.transcript p.now { background: #fff4cc; }
+@media print { .player { display: none; } }
+"#;
+
+/// Click a line to hear it; the line being heard is marked. No network, no libraries: the
+/// page must work from a USB stick. A linked recording that is missing (the report was
+/// moved without it) fires the audio element's error event and the note says why.
+const PLAYER_JS: &str = r#"(function () {
+  var audio = document.getElementById("audio");
+  var lines = Array.prototype.slice.call(document.querySelectorAll(".transcript p[data-t]"));
+  var starts = lines.map(function (p) { return parseFloat(p.getAttribute("data-t")); });
+  var current = null;
+  document.querySelector(".transcript").addEventListener("click", function (e) {
+    var line = e.target.closest("p[data-t]");
+    if (!line || String(window.getSelection())) return;
+    audio.currentTime = parseFloat(line.getAttribute("data-t"));
+    var playing = audio.play();
+    if (playing && playing.catch) playing.catch(function () {});
+  });
+  audio.addEventListener("timeupdate", function () {
+    var lo = 0, hi = starts.length - 1, k = -1;
+    while (lo <= hi) {
+      var mid = (lo + hi) >> 1;
+      if (starts[mid] <= audio.currentTime + 0.05) { k = mid; lo = mid + 1; } else { hi = mid - 1; }
+    }
+    var line = k >= 0 ? lines[k] : null;
+    if (line === current) return;
+    if (current) current.classList.remove("now");
+    if (line) line.classList.add("now");
+    current = line;
+  });
+  audio.addEventListener("error", function () {
+    document.getElementById("audio-note").hidden = false;
+  });
+})();
+"#;
+
 pub fn write_html(
     w: &mut dyn Write,
     t: &Transcript,
     s: &ConversationStats,
     title: &str,
+    audio: &ReportAudio,
 ) -> io::Result<()> {
+    let src = match audio {
+        ReportAudio::None => None,
+        ReportAudio::Linked(url) | ReportAudio::Embedded(url) => Some(url.as_str()),
+    };
     let mut h = String::new();
     let _ = write!(
         h,
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} - who spoke when</title>
+<title>{} - who spoke when</title>
 <style>
-body {{ font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #1d2329; margin: 0; background: #f6f7f9; }}
-main {{ max-width: 1100px; margin: 0 auto; padding: 28px 32px 60px; background: #fff; }}
-h1 {{ font-size: 15px; font-weight: 600; color: #5b6570; margin: 0 0 6px; text-transform: uppercase; letter-spacing: .04em; }}
-.headline {{ font-size: 28px; line-height: 1.25; font-weight: 700; margin: 0 0 8px; }}
-.sub {{ color: #5b6570; margin: 0 0 24px; }}
-h2 {{ font-size: 18px; margin: 32px 0 10px; border-bottom: 1px solid #e3e6ea; padding-bottom: 4px; }}
-.share {{ display: flex; height: 34px; border-radius: 6px; overflow: hidden; }}
-.share div {{ color: #fff; font-weight: 600; font-size: 13px; display: flex; align-items: center; padding-left: 8px; white-space: nowrap; overflow: hidden; }}
-.legend span {{ display: inline-block; margin: 8px 16px 0 0; font-size: 13px; }}
-.dot {{ display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }}
-table {{ border-collapse: collapse; width: 100%; font-size: 14px; }}
-th, td {{ text-align: right; padding: 6px 8px; border-bottom: 1px solid #eceef1; }}
-th:first-child, td:first-child {{ text-align: left; }}
-th {{ font-weight: 600; color: #5b6570; font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }}
-.transcript p {{ margin: 0 0 8px; }}
-.ts {{ color: #8a939c; font-variant-numeric: tabular-nums; margin-right: 8px; }}
-.who {{ font-weight: 700; margin-right: 6px; }}
-svg text {{ font: 11px system-ui, sans-serif; fill: #5b6570; }}
-.totals {{ color: #5b6570; font-size: 14px; }}
-@media print {{ body {{ background: #fff; }} main {{ padding: 0; }} .transcript p {{ break-inside: avoid; }} }}
-</style></head><body><main>
-<h1>{title}</h1>
+{REPORT_CSS}"#,
+        escape(title)
+    );
+    if src.is_some() {
+        h.push_str(PLAYER_CSS);
+    }
+    h.push_str("</style></head><body><main>\n");
+    if let Some(src) = src {
+        h.push_str(&player_html(src, audio));
+    }
+    h.push_str(&summary_html(t, s, title));
+    h.push_str(&transcript_html(t, src.is_some()));
+    h.push_str("<p class=\"totals\">Made by spacescribe.</p>\n</main>");
+    if src.is_some() {
+        let _ = write!(h, "<script>\n{PLAYER_JS}</script>");
+    }
+    h.push_str("</body></html>\n");
+    w.write_all(h.as_bytes())
+}
+
+/// The sticky player, and the note shown when the recording cannot be loaded.
+fn player_html(src: &str, audio: &ReportAudio) -> String {
+    let why = match audio {
+        ReportAudio::Linked(_) => format!(
+            "The recording ({}) could not be loaded: it may have moved, or this browser cannot play its format (spacescribe transcribe --embed-audio puts a playable copy inside the report).",
+            escape(&link_label(src))
+        ),
+        _ => "This browser cannot play the recording embedded in this report.".to_string(),
+    };
+    format!(
+        "<div class=\"player\"><audio id=\"audio\" controls preload=\"metadata\" src=\"{}\"></audio><p class=\"note\" id=\"audio-note\" hidden>{why}</p></div>\n",
+        escape(src)
+    )
+}
+
+/// A linked recording's name as a reader knows it: the URL's last segment, decoded.
+fn link_label(url: &str) -> String {
+    let name = url.rsplit('/').next().unwrap_or(url);
+    let bytes = name.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Everything of the report but the transcript: headline, the line under it, the share
+/// bar and legend, the timeline, the per-speaker table and the totals.
+pub fn summary_html(t: &Transcript, s: &ConversationStats, title: &str) -> String {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        r#"<h1>{title}</h1>
 <p class="headline">{headline}</p>
 <p class="sub">{dur} recorded · {speech} of speech · {n} speakers · {overlap} with people talking at once</p>
 "#,
@@ -225,10 +343,20 @@ svg text {{ font: 11px system-ui, sans-serif; fill: #5b6570; }}
         hms(s.overlap_s)
     );
 
-    // Transcript.
-    h.push_str("<h2>Transcript</h2>\n<div class=\"transcript\">\n");
+    h
+}
+
+/// The labelled transcript; with a player, each line carries its start time (`data-t`,
+/// seconds) for click-to-play.
+fn transcript_html(t: &Transcript, with_times: bool) -> String {
+    let mut h = String::from("<h2>Transcript</h2>\n<div class=\"transcript\">\n");
     for seg in &t.segments {
-        let _ = write!(h, r#"<p><span class="ts">{}</span>"#, hms(seg.start));
+        if with_times {
+            let _ = write!(h, r#"<p data-t="{:.3}">"#, seg.start.max(0.0));
+        } else {
+            h.push_str("<p>");
+        }
+        let _ = write!(h, r#"<span class="ts">{}</span>"#, hms(seg.start));
         if let Some(id) = seg.speaker {
             let _ = write!(
                 h,
@@ -239,8 +367,8 @@ svg text {{ font: 11px system-ui, sans-serif; fill: #5b6570; }}
         }
         let _ = writeln!(h, "{}</p>", escape(&seg.text));
     }
-    h.push_str("</div>\n<p class=\"totals\">Made by spacescribe.</p>\n</main></body></html>\n");
-    w.write_all(h.as_bytes())
+    h.push_str("</div>\n");
+    h
 }
 
 #[cfg(test)]
@@ -268,13 +396,74 @@ mod tests {
         t.speakers[1] = "Ana <script>".into();
         let s = compute_stats(&t);
         let mut out = Vec::new();
-        write_html(&mut out, &t, &s, "talk").unwrap();
+        write_html(&mut out, &t, &s, "talk", &ReportAudio::None).unwrap();
         let html = String::from_utf8(out).unwrap();
         assert!(html.contains("SPEAKER_00 dominated: 54% of the speaking time, 1.2× as much as Ana &lt;script&gt; (46%)."), "{}", headline(&s));
         assert!(!html.contains("<script>"));
         assert!(html.contains("Bye &lt;now&gt; &amp; &quot;go&quot;"));
         assert!(html.contains("<table>"));
         assert!(!html.contains("http"), "the page must not load anything");
+        assert!(!html.contains("<audio") && !html.contains("data-t="));
+        assert!(!html.contains("<script"), "no player, no script");
+    }
+
+    fn report(audio: &ReportAudio) -> String {
+        let t = transcript(true);
+        let mut out = Vec::new();
+        write_html(&mut out, &t, &compute_stats(&t), "talk", audio).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_linked_recording_gets_a_player_and_clickable_lines() {
+        let html = report(&ReportAudio::Linked(
+            "../rec/my%20talk%20%232.m4a\"><script>".into(),
+        ));
+        assert!(html.contains(
+            r#"<audio id="audio" controls preload="metadata" src="../rec/my%20talk%20%232.m4a&quot;&gt;&lt;script&gt;"></audio>"#
+        ));
+        // Every line carries its start, in seconds.
+        assert!(html.contains(r#"<p data-t="0.500"><span class="ts">00:00:00</span>"#));
+        assert!(html.contains(r#"<p data-t="3723.000"><span class="ts">01:02:03</span>"#));
+        assert_eq!(html.matches("<p data-t=").count(), 2);
+        // The note names the file as the reader knows it, escaped.
+        assert!(html.contains(
+            "The recording (my talk #2.m4a&quot;&gt;&lt;script&gt;) could not be loaded"
+        ));
+        assert!(html.contains(r#"id="audio-note" hidden"#));
+        assert_eq!(
+            html.matches("<script>").count(),
+            1,
+            "only the player's own script"
+        );
+        assert!(html.contains("audio.currentTime = parseFloat(line.getAttribute(\"data-t\"))"));
+        assert!(html.contains(".player { position: sticky;"));
+        assert!(!html.contains("http"), "the page must not load anything");
+        assert!(html.ends_with("</script></body></html>\n"));
+    }
+
+    #[test]
+    fn an_embedded_recording_is_the_player_source() {
+        let html = report(&ReportAudio::Embedded(
+            "data:audio/webm;base64,GkXfo+/=".into(),
+        ));
+        assert!(html.contains(r#"src="data:audio/webm;base64,GkXfo+/=""#));
+        assert!(html.contains("This browser cannot play the recording embedded"));
+        assert!(html.contains(r#"<p data-t="0.500">"#));
+    }
+
+    #[test]
+    fn the_report_is_stylesheet_summary_and_transcript() {
+        let t = transcript(true);
+        let s = compute_stats(&t);
+        let html = report(&ReportAudio::None);
+        let summary = summary_html(&t, &s, "talk");
+        assert!(summary.starts_with("<h1>talk</h1>\n<p class=\"headline\">"));
+        assert!(summary.contains("<table>") && summary.contains("<svg"));
+        assert!(!summary.contains("Transcript"));
+        let at = html.find(&summary).expect("summary inside the report");
+        assert!(html[..at].contains(REPORT_CSS));
+        assert!(html[at + summary.len()..].starts_with("<h2>Transcript</h2>"));
     }
 
     #[test]

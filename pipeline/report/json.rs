@@ -63,6 +63,8 @@ struct JsonRun {
     turns: Vec<JsonTurn>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     outputs: Vec<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    embed_audio: bool,
     #[serde(skip_serializing_if = "is_zero", default)]
     revision: u64,
     #[serde(skip_serializing_if = "History::is_empty", default)]
@@ -120,6 +122,7 @@ pub fn write_json(w: &mut dyn Write, doc: &RunDocument) -> io::Result<()> {
             .iter()
             .map(|f| f.extension().to_string())
             .collect(),
+        embed_audio: doc.embed_audio,
         revision: doc.revision,
         history: doc.history.clone(),
     };
@@ -271,6 +274,7 @@ pub fn read_json(text: &str) -> Result<RunDocument, String> {
         transcript,
         audio: run.audio,
         outputs,
+        embed_audio: run.embed_audio,
         revision: run.revision,
         history: run.history,
     })

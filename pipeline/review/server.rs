@@ -46,7 +46,7 @@ pub fn router(session: Shared) -> Router {
 }
 
 /// Serve until `stop` is set (Ctrl-C).
-pub fn serve(session: Shared, listener: TcpListener, stop: &AtomicBool) -> anyhow::Result<()> {
+pub fn serve(session: Shared, listener: TcpListener, stop: Arc<AtomicBool>) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -55,7 +55,7 @@ pub fn serve(session: Shared, listener: TcpListener, stop: &AtomicBool) -> anyho
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::from_std(listener)?;
         axum::serve(listener, router(session))
-            .with_graceful_shutdown(async {
+            .with_graceful_shutdown(async move {
                 while !stop.load(Ordering::SeqCst) {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
@@ -101,10 +101,9 @@ async fn audio_compact(State(s): State<Shared>, request: Request) -> Response {
     let Ok(path) = s.audio.clone() else {
         return no_audio(&s).into_response();
     };
-    let copy = blocking(move || {
-        compact_copy(&path).map_err(|e| ApiError::new(500, format!("{e:#}")))
-    })
-    .await;
+    let copy =
+        blocking(move || compact_copy(&path).map_err(|e| ApiError::new(500, format!("{e:#}"))))
+            .await;
     match copy {
         Ok(copy) => serve_file(copy, request).await,
         Err(e) => e.into_response(),

@@ -101,7 +101,7 @@ impl Session {
         let out_dir = crate::commands::rebuild::folder_of(json_path);
         Ok(Self {
             json_path: json_path.to_path_buf(),
-            report_audio: ReportAudio::None,
+            report_audio: doc.report_audio(&out_dir, audio.as_ref().ok().map(PathBuf::as_path)),
             stem: run_stem(json_path),
             out_dir,
             audio,
@@ -160,13 +160,7 @@ impl Session {
         if !formats.contains(&Format::Json) {
             formats.push(Format::Json);
         }
-        write_outputs(
-            &self.out_dir,
-            &self.stem,
-            doc,
-            &formats,
-            &self.report_audio,
-        )?;
+        write_outputs(&self.out_dir, &self.stem, doc, &formats, &self.report_audio)?;
         Ok(())
     }
 
@@ -252,7 +246,9 @@ mod tests {
     }
 
     fn body(revision: u64, edit: Value) -> Vec<u8> {
-        json!({"revision": revision, "edit": edit}).to_string().into_bytes()
+        json!({"revision": revision, "edit": edit})
+            .to_string()
+            .into_bytes()
     }
 
     #[test]
@@ -285,14 +281,28 @@ mod tests {
         s.change(Change::Edit, &body(0, rename.clone())).unwrap();
         let saved = std::fs::read(&json_path).unwrap();
         let e = other_tab
-            .change(Change::Edit, &body(0, json!({"op": "split", "segment": 0, "word": 1})))
+            .change(
+                Change::Edit,
+                &body(0, json!({"op": "split", "segment": 0, "word": 1})),
+            )
             .unwrap_err();
         assert_eq!(e.status, 409, "{}", e.message);
         let e = s
-            .change(Change::Edit, &body(1, json!({"op": "split", "segment": 7, "word": 1})))
+            .change(
+                Change::Edit,
+                &body(1, json!({"op": "split", "segment": 7, "word": 1})),
+            )
             .unwrap_err();
-        assert_eq!((e.status, e.message.as_str()), (422, "there is no segment 7 (the run has 2)"));
-        let e = s.change(Change::Edit, b"{\"revision\": 1, \"edit\": {\"op\": \"explode\"}}").unwrap_err();
+        assert_eq!(
+            (e.status, e.message.as_str()),
+            (422, "there is no segment 7 (the run has 2)")
+        );
+        let e = s
+            .change(
+                Change::Edit,
+                b"{\"revision\": 1, \"edit\": {\"op\": \"explode\"}}",
+            )
+            .unwrap_err();
         assert_eq!(e.status, 400, "{}", e.message);
         let e = s.change(Change::Redo, &body(1, Value::Null)).unwrap_err();
         assert_eq!((e.status, e.message.as_str()), (422, "nothing to redo"));
