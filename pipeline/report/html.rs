@@ -102,28 +102,33 @@ const PLAYER_JS: &str = r#"(function () {
   var lines = Array.prototype.slice.call(document.querySelectorAll(".transcript p[data-t]"));
   var starts = lines.map(function (p) { return parseFloat(p.getAttribute("data-t")); });
   var current = null;
-  document.querySelector(".transcript").addEventListener("click", function (e) {
-    var line = e.target.closest("p[data-t]");
-    if (!line || String(window.getSelection())) return;
-    audio.currentTime = parseFloat(line.getAttribute("data-t"));
-    var playing = audio.play();
-    if (playing && playing.catch) playing.catch(function () {});
-  });
-  audio.addEventListener("timeupdate", function () {
+  function mark(line) {
+    if (line === current) return;
+    if (current) current.classList.remove("now");
+    if (line) line.classList.add("now");
+    current = line;
+  }
+  function follow() {
     var lo = 0, hi = starts.length - 1, k = -1;
     while (lo <= hi) {
       var mid = (lo + hi) >> 1;
       if (starts[mid] <= audio.currentTime + 0.05) { k = mid; lo = mid + 1; } else { hi = mid - 1; }
     }
-    var line = k >= 0 ? lines[k] : null;
-    if (line === current) return;
-    if (current) current.classList.remove("now");
-    if (line) line.classList.add("now");
-    current = line;
+    mark(k >= 0 ? lines[k] : null);
+  }
+  document.querySelector(".transcript").addEventListener("click", function (e) {
+    var line = e.target.closest("p[data-t]");
+    if (!line || String(window.getSelection())) return;
+    audio.currentTime = parseFloat(line.getAttribute("data-t"));
+    mark(line);
+    var playing = audio.play();
+    if (playing && playing.catch) playing.catch(function () {});
   });
-  audio.addEventListener("error", function () {
-    document.getElementById("audio-note").hidden = false;
-  });
+  audio.addEventListener("timeupdate", follow);
+  audio.addEventListener("seeked", follow);
+  function unplayable() { document.getElementById("audio-note").hidden = false; }
+  if (audio.error) unplayable();
+  audio.addEventListener("error", unplayable);
 })();
 "#;
 

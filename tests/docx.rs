@@ -1,0 +1,159 @@
+//! The .docx output opens in an independent reader: python-docx (installed into the
+//! project's venv by scripts/fetch-models) reads back the title, headline, statistics table
+//! and labelled transcript. Fails, never skips, when the venv or python-docx is missing.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use spacescribe::report::html::headline;
+use spacescribe::report::{write_outputs, Format, ReportAudio};
+use spacescribe::stats::compute_stats;
+use spacescribe::transcript::{Segment, SpeakerTurn, Transcript, Word};
+
+/// `$SPACESCRIBE_VENV`, else `${XDG_CACHE_HOME:-~/.cache}/spacescribe/venv`, as
+/// scripts/fetch-models makes it.
+fn venv_python() -> PathBuf {
+    let venv = std::env::var_os("SPACESCRIBE_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"))
+                .join("spacescribe")
+                .join("venv")
+        });
+    let python = venv.join("bin").join("python");
+    assert!(
+        python.is_file(),
+        "{} missing: run scripts/setup (or scripts/fetch-models) to create the venv",
+        python.display()
+    );
+    let has_docx = Command::new(&python)
+        .args(["-c", "import docx"])
+        .status()
+        .expect("run the venv's python")
+        .success();
+    assert!(
+        has_docx,
+        "python-docx is not installed in {}: run scripts/fetch-models",
+        python.display()
+    );
+    python
+}
+
+fn conversation() -> Transcript {
+    let turns = vec![
+        SpeakerTurn {
+            start: 0.0,
+            end: 20.0,
+            speaker: 0,
+        },
+        SpeakerTurn {
+            start: 19.0,
+            end: 28.0,
+            speaker: 1,
+        },
+        SpeakerTurn {
+            start: 29.0,
+            end: 35.0,
+            speaker: 2,
+        },
+        SpeakerTurn {
+            start: 36.0,
+            end: 60.0,
+            speaker: 0,
+        },
+    ];
+    let segments = turns
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Segment {
+            start: t.start,
+            end: t.end,
+            text: format!("Line {i} from speaker {} & friends <b>", t.speaker),
+            words: vec![Word {
+                word: "Line".into(),
+                start: t.start,
+                end: t.start + 0.5,
+                probability: 0.9,
+                speaker: Some(t.speaker),
+            }],
+            speaker: Some(t.speaker),
+            avg_logprob: 0.0,
+            no_speech_prob: 0.0,
+        })
+        .collect();
+    Transcript {
+        language: "en".into(),
+        duration: 62.0,
+        segments,
+        speakers: vec!["Host Sam".into(), "Dana".into(), "Caller Ken".into()],
+        turns,
+    }
+}
+
+const READER: &str = r#"
+import json, sys, docx
+d = docx.Document(sys.argv[1])
+print(json.dumps({
+    "paragraphs": [p.text for p in d.paragraphs],
+    "bold": [[r.text for r in p.runs if r.bold] for p in d.paragraphs],
+    "tables": [[[c.text for c in row.cells] for row in t.rows] for t in d.tables],
+}))
+"#;
+
+#[test]
+fn python_docx_reads_the_title_headline_table_and_transcript() {
+    let python = venv_python();
+    let dir = tempfile::tempdir().unwrap();
+    let t = conversation();
+    let paths =
+        write_outputs(dir.path(), "space", &t, &[Format::Docx], &ReportAudio::None).unwrap();
+    assert_eq!(paths[0].extension().unwrap(), "docx");
+
+    let out = Command::new(&python)
+        .args(["-c", READER])
+        .arg(&paths[0])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python-docx cannot read the file: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paragraphs: Vec<&str> = doc["paragraphs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+
+    assert_eq!(paragraphs[0], "space", "title first");
+    let headline = headline(&compute_stats(&t));
+    assert!(headline.starts_with("Host Sam dominated"), "{headline}");
+    assert!(paragraphs.contains(&headline.as_str()), "{paragraphs:?}");
+    assert!(paragraphs.contains(&"[00:00:19] Dana: Line 1 from speaker 1 & friends <b>"));
+    assert!(paragraphs.contains(&"[00:00:36] Host Sam: Line 3 from speaker 0 & friends <b>"));
+    let line = paragraphs
+        .iter()
+        .position(|p| p.starts_with("[00:00:29]"))
+        .unwrap();
+    assert_eq!(
+        doc["bold"][line],
+        serde_json::json!(["Caller Ken"]),
+        "name bold"
+    );
+
+    let table = &doc["tables"][0];
+    assert_eq!(table[0][0], "Speaker");
+    assert_eq!(table[0][10], "Overlap");
+    assert_eq!(
+        table.as_array().unwrap().len(),
+        4,
+        "header and three speakers"
+    );
+    let names: Vec<_> = (1..4).map(|r| table[r][0].as_str().unwrap()).collect();
+    assert_eq!(names, ["Host Sam", "Dana", "Caller Ken"]);
+    assert_eq!(table[1][3], "2", "Host Sam's turns");
+}
