@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use spacescribe::document::RunDocument;
 use spacescribe::report::html::headline;
 use spacescribe::report::{write_outputs, Format, ReportAudio};
 use spacescribe::stats::compute_stats;
@@ -106,9 +107,15 @@ print(json.dumps({
 fn python_docx_reads_the_title_headline_table_and_transcript() {
     let python = venv_python();
     let dir = tempfile::tempdir().unwrap();
-    let t = conversation();
-    let paths =
-        write_outputs(dir.path(), "space", &t, &[Format::Docx], &ReportAudio::None).unwrap();
+    let doc = RunDocument::new(conversation(), None, vec![Format::Docx]);
+    let paths = write_outputs(
+        dir.path(),
+        "space",
+        &doc,
+        &[Format::Docx],
+        &ReportAudio::None,
+    )
+    .unwrap();
     assert_eq!(paths[0].extension().unwrap(), "docx");
 
     let out = Command::new(&python)
@@ -121,8 +128,8 @@ fn python_docx_reads_the_title_headline_table_and_transcript() {
         "python-docx cannot read the file: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let paragraphs: Vec<&str> = doc["paragraphs"]
+    let read: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paragraphs: Vec<&str> = read["paragraphs"]
         .as_array()
         .unwrap()
         .iter()
@@ -130,7 +137,7 @@ fn python_docx_reads_the_title_headline_table_and_transcript() {
         .collect();
 
     assert_eq!(paragraphs[0], "space", "title first");
-    let headline = headline(&compute_stats(&t));
+    let headline = headline(&compute_stats(&doc.transcript));
     assert!(headline.starts_with("Host Sam dominated"), "{headline}");
     assert!(paragraphs.contains(&headline.as_str()), "{paragraphs:?}");
     assert!(paragraphs.contains(&"[00:00:19] Dana: Line 1 from speaker 1 & friends <b>"));
@@ -140,12 +147,12 @@ fn python_docx_reads_the_title_headline_table_and_transcript() {
         .position(|p| p.starts_with("[00:00:29]"))
         .unwrap();
     assert_eq!(
-        doc["bold"][line],
+        read["bold"][line],
         serde_json::json!(["Caller Ken"]),
         "name bold"
     );
 
-    let table = &doc["tables"][0];
+    let table = &read["tables"][0];
     assert_eq!(table[0][0], "Speaker");
     assert_eq!(table[0][10], "Overlap");
     assert_eq!(

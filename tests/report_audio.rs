@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use spacescribe::audio_copy::{compact_copy, report_audio_for};
+use spacescribe::document::RunDocument;
 use spacescribe::report::{write_outputs, Format, ReportAudio};
 use spacescribe::transcript::{Segment, SpeakerTurn, Transcript};
 
@@ -101,7 +102,8 @@ f.addEventListener("load", function () {
 fn click_third_line(dir: &Path, audio: &ReportAudio) -> serde_json::Value {
     let report_dir = dir.join("report");
     std::fs::create_dir_all(&report_dir).unwrap();
-    write_outputs(&report_dir, "talk", &conversation(), &[Format::Html], audio).unwrap();
+    let doc = RunDocument::new(conversation(), None, vec![Format::Html]);
+    write_outputs(&report_dir, "talk", &doc, &[Format::Html], audio).unwrap();
     let harness = dir.join("harness.html");
     std::fs::write(&harness, HARNESS).unwrap();
     let profile = tempfile::tempdir().unwrap();

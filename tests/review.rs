@@ -136,7 +136,10 @@ impl Drop for ReviewServer {
 
 fn browser() -> Browser {
     let chromium = PathBuf::from("/usr/bin/chromium");
-    assert!(chromium.is_file(), "/usr/bin/chromium missing: run scripts/setup");
+    assert!(
+        chromium.is_file(),
+        "/usr/bin/chromium missing: run scripts/setup"
+    );
     let args: Vec<&OsStr> = [
         "--disable-gpu",
         "--disable-background-networking",
@@ -223,7 +226,10 @@ fn a_reporter_corrects_a_run_in_the_browser() {
         .unwrap();
     assert!(t > 5.0, "third paragraph starts at {t}");
     tab.find_elements(".para .ts").unwrap()[2].click().unwrap();
-    wait_for(&tab, &format!("Math.abs(document.getElementById('player').currentTime - {t}) < 0.6"));
+    wait_for(
+        &tab,
+        &format!("Math.abs(document.getElementById('player').currentTime - {t}) < 0.6"),
+    );
 
     // Give one segment to another speaker through the segment's menu.
     let segments = before["segments"].as_array().unwrap();
@@ -285,7 +291,10 @@ fn a_reporter_corrects_a_run_in_the_browser() {
         .click()
         .unwrap();
     let input = tab.wait_for_element("input.rename-input").unwrap();
-    eval(&tab, "document.querySelector('input.rename-input').value = ''");
+    eval(
+        &tab,
+        "document.querySelector('input.rename-input').value = ''",
+    );
     input.type_into("Dana Ortiz").unwrap();
     tab.press_key("Enter").unwrap();
     wait_for(&tab, "window.reviewRevision === 2");
@@ -294,9 +303,15 @@ fn a_reporter_corrects_a_run_in_the_browser() {
     assert_eq!(json["speakers"][id], "Dana Ortiz");
     assert_eq!(json["history"]["edits"].as_array().unwrap().len(), 2);
     let txt = std::fs::read_to_string(dir.path().join("interview.txt")).unwrap();
-    assert!(txt.contains("Dana Ortiz: ") && !txt.contains(&format!("{renamed}:")), "{txt}");
+    assert!(
+        txt.contains("Dana Ortiz: ") && !txt.contains(&format!("{renamed}:")),
+        "{txt}"
+    );
     let rttm = std::fs::read_to_string(dir.path().join("interview.rttm")).unwrap();
-    assert!(rttm.contains(" Dana_Ortiz ") && !rttm.contains(&renamed), "{rttm}");
+    assert!(
+        rttm.contains(" Dana_Ortiz ") && !rttm.contains(&renamed),
+        "{rttm}"
+    );
     let stats = read_json(&dir.path().join("interview.stats.json"));
     talk_time(&stats, "Dana Ortiz");
     let docx = docx_text(&dir.path().join("interview.docx"));
@@ -306,9 +321,15 @@ fn a_reporter_corrects_a_run_in_the_browser() {
 
     // A reload shows the edits (they were saved, not kept in the page).
     tab.navigate_to(&server.url).unwrap();
-    wait_for(&tab, "window.reviewReady === true && window.reviewRevision === 2");
+    wait_for(
+        &tab,
+        "window.reviewReady === true && window.reviewRevision === 2",
+    );
     assert_eq!(
-        eval(&tab, &format!("document.querySelector('.para .who[data-speaker=\"{id}\"]').textContent")),
+        eval(
+            &tab,
+            &format!("document.querySelector('.para .who[data-speaker=\"{id}\"]').textContent")
+        ),
         "Dana Ortiz"
     );
     assert_eq!(
@@ -321,7 +342,10 @@ fn a_reporter_corrects_a_run_in_the_browser() {
     tab.find_element("#undo").unwrap().click().unwrap();
     wait_for(&tab, "window.reviewRevision === 3");
     let txt = std::fs::read_to_string(dir.path().join("interview.txt")).unwrap();
-    assert!(!txt.contains("Dana Ortiz") && txt.contains(&format!("{renamed}:")), "{txt}");
+    assert!(
+        !txt.contains("Dana Ortiz") && txt.contains(&format!("{renamed}:")),
+        "{txt}"
+    );
     assert!(!docx_text(&dir.path().join("interview.docx")).contains("Dana Ortiz"));
     let json = read_json(&json_path);
     assert_eq!(json["history"]["cursor"], 1);
@@ -349,11 +373,31 @@ fn the_server_refuses_bad_requests_and_changes_nothing() {
     }
     let edits = [
         ("{not json", 400, "malformed request"),
-        (r#"{"revision": 0, "edit": {"op": "explode"}}"#, 400, "malformed request"),
-        (r#"{"revision": 0, "edit": {"op": "split", "segment": 9999, "word": 1}}"#, 422, "there is no segment 9999"),
-        (r#"{"revision": 0, "edit": {"op": "assign", "segment": 0, "words": [5, 2], "to": "X"}}"#, 422, "not a range"),
-        (r#"{"revision": 0, "edit": {"op": "rename", "speaker": "SPEAKER_00", "name": ""}}"#, 422, "cannot be empty"),
-        (r#"{"revision": 7, "edit": {"op": "rename", "speaker": "SPEAKER_00", "name": "Ana"}}"#, 409, "changed elsewhere"),
+        (
+            r#"{"revision": 0, "edit": {"op": "explode"}}"#,
+            400,
+            "malformed request",
+        ),
+        (
+            r#"{"revision": 0, "edit": {"op": "split", "segment": 9999, "word": 1}}"#,
+            422,
+            "there is no segment 9999",
+        ),
+        (
+            r#"{"revision": 0, "edit": {"op": "assign", "segment": 0, "words": [5, 2], "to": "X"}}"#,
+            422,
+            "not a range",
+        ),
+        (
+            r#"{"revision": 0, "edit": {"op": "rename", "speaker": "SPEAKER_00", "name": ""}}"#,
+            422,
+            "cannot be empty",
+        ),
+        (
+            r#"{"revision": 7, "edit": {"op": "rename", "speaker": "SPEAKER_00", "name": "Ana"}}"#,
+            409,
+            "changed elsewhere",
+        ),
         (r#"{"revision": 0}"#, 422, "names no edit"),
     ];
     for (body, status, message) in edits {
@@ -362,32 +406,60 @@ fn the_server_refuses_bad_requests_and_changes_nothing() {
         assert!(answer.contains(message), "{body}: {answer}");
     }
     let (got, answer) = server.request("POST", "/api/undo", r#"{"revision": 0}"#);
-    assert_eq!((got, answer.contains("nothing to undo")), (422, true), "{answer}");
+    assert_eq!(
+        (got, answer.contains("nothing to undo")),
+        (422, true),
+        "{answer}"
+    );
     assert_eq!(files_of(dir.path()), untouched);
 
     // A byte range of the recording, for instant seeking.
     let mut s = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
-    write!(s, "GET /audio HTTP/1.1\r\nHost: x\r\nRange: bytes=100-199\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET /audio HTTP/1.1\r\nHost: x\r\nRange: bytes=100-199\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut response = Vec::new();
     s.read_to_end(&mut response).unwrap();
     let head = String::from_utf8_lossy(&response[..response.len().min(400)]).to_string();
     assert!(head.starts_with("HTTP/1.1 206"), "{head}");
-    assert!(head.to_lowercase().contains("content-range: bytes 100-199/"), "{head}");
+    assert!(
+        head.to_lowercase()
+            .contains("content-range: bytes 100-199/"),
+        "{head}"
+    );
 
     // The port is taken now: a second server says so in one line.
     let port = server.port().to_string();
-    let out = common::spacescribe(&["review", json_path.to_str().unwrap(), "--no-open", "--port", &port]);
+    let out = common::spacescribe(&[
+        "review",
+        json_path.to_str().unwrap(),
+        "--no-open",
+        "--port",
+        &port,
+    ]);
     assert!(!out.status.success());
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("error: cannot listen on 127.0.0.1:") && err.contains("--port"), "{err}");
+    assert!(
+        err.starts_with("error: cannot listen on 127.0.0.1:") && err.contains("--port"),
+        "{err}"
+    );
 }
 
 #[test]
 fn rebuild_reproduces_a_run_exactly() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(finished_run().join("interview.json"), dir.path().join("interview.json")).unwrap();
-    let out = common::spacescribe(&["rebuild", dir.path().join("interview.json").to_str().unwrap()]);
+    std::fs::copy(
+        finished_run().join("interview.json"),
+        dir.path().join("interview.json"),
+    )
+    .unwrap();
+    let out = common::spacescribe(&[
+        "rebuild",
+        dir.path().join("interview.json").to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let original = files_of(finished_run());
     let rebuilt = files_of(dir.path());
@@ -412,7 +484,12 @@ fn rebuild_follows_a_hand_edited_json() {
     json["segments"][1]["words"][0]["word"] = "Corrected".into();
     json["segments"][1]["text"] = "Corrected text of this line.".into();
     std::fs::write(&json_path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
-    let out = common::spacescribe(&["rebuild", json_path.to_str().unwrap(), "--formats", "txt,stats.json,json"]);
+    let out = common::spacescribe(&[
+        "rebuild",
+        json_path.to_str().unwrap(),
+        "--formats",
+        "txt,stats.json,json",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let txt = std::fs::read_to_string(dir.path().join("interview.txt")).unwrap();
     assert!(txt.lines().next().unwrap().contains("] Host: "), "{txt}");
@@ -421,9 +498,16 @@ fn rebuild_follows_a_hand_edited_json() {
     let moved = talk_time(&stats, "Host");
     assert!(moved > 1.0, "Host talks {moved} s");
     let lost = talk_time(&stats_before, &owner) - talk_time(&stats, &owner);
-    assert!((lost - moved).abs() < 0.01, "{owner} lost {lost}, Host gained {moved}");
+    assert!(
+        (lost - moved).abs() < 0.01,
+        "{owner} lost {lost}, Host gained {moved}"
+    );
     let json = read_json(&json_path);
-    assert!(json["turns"].as_array().unwrap().iter().any(|t| t["speaker"] == "Host"));
+    assert!(json["turns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["speaker"] == "Host"));
 }
 
 #[test]
@@ -432,24 +516,42 @@ fn rebuild_refuses_broken_json_in_one_line_and_writes_nothing() {
     let json_path = dir.path().join("interview.json");
     let good = read_json(&json_path);
     let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
-        (Box::new(|v| v["segments"][3]["start"] = 70.0.into()), "segments[3]: start 70 s is after its end"),
-        (Box::new(|v| {
-            let end = v["segments"][2]["end"].clone();
-            v["segments"][4]["start"] = 0.5.into();
-            let _ = end;
-        }), "segments[4]: starts at 0.5 s, before the segment above"),
-        (Box::new(|v| v["segments"][5]["end"] = 500.0.into()), "lies outside 0-75.157 s (the audio)"),
-        (Box::new(|v| v["segments"][2]["words"][1]["start"] = 0.0.into()), "segments[2].words[1]"),
-        (Box::new(|v| v["turns"][0]["speaker"] = "Nobody".into()), "turns[0]: unknown speaker \"Nobody\""),
+        (
+            Box::new(|v| v["segments"][3]["start"] = 70.0.into()),
+            "segments[3]: start 70 s is after its end",
+        ),
+        (
+            Box::new(|v| {
+                let end = v["segments"][2]["end"].clone();
+                v["segments"][4]["start"] = 0.5.into();
+                let _ = end;
+            }),
+            "segments[4]: starts at 0.5 s, before the segment above",
+        ),
+        (
+            Box::new(|v| v["segments"][5]["end"] = 500.0.into()),
+            "lies outside 0-75.157 s (the audio)",
+        ),
+        (
+            Box::new(|v| v["segments"][2]["words"][1]["start"] = 0.0.into()),
+            "segments[2].words[1]",
+        ),
+        (
+            Box::new(|v| v["turns"][0]["speaker"] = "Nobody".into()),
+            "turns[0]: unknown speaker \"Nobody\"",
+        ),
     ];
     let untouched = files_of(dir.path());
-    let mut check = |text: String, expected: &str| {
+    let check = |text: String, expected: &str| {
         std::fs::write(&json_path, &text).unwrap();
         let out = common::spacescribe(&["rebuild", json_path.to_str().unwrap()]);
         assert!(!out.status.success());
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(err.starts_with("error: ") && err.contains(expected), "{expected}: {err}");
+        assert!(
+            err.starts_with("error: ") && err.contains(expected),
+            "{expected}: {err}"
+        );
         let mut now = files_of(dir.path());
         now.insert("interview.json".into(), untouched["interview.json"].clone());
         assert!(now == untouched, "{expected}: an output changed");
@@ -460,5 +562,8 @@ fn rebuild_refuses_broken_json_in_one_line_and_writes_nothing() {
         check(serde_json::to_string_pretty(&v).unwrap(), expected);
     }
     let text = std::fs::read_to_string(finished_run().join("interview.json")).unwrap();
-    check(text.replacen("\"segments\": [", "\"segments\": [,", 1), "line ");
+    check(
+        text.replacen("\"segments\": [", "\"segments\": [,", 1),
+        "line ",
+    );
 }

@@ -19,7 +19,7 @@ use crate::document::RunDocument;
 use crate::models::{support_model, VAD_FILE};
 use crate::pipeline::{self, RunHooks};
 use crate::progress::Progress;
-use crate::report::{parse_formats, write_outputs, ReportAudio};
+use crate::report::{parse_formats, write_outputs};
 use crate::resample::WHISPER_SAMPLE_RATE;
 use crate::segment::SegmentOptions;
 use crate::source::file::FileSource;
@@ -180,7 +180,8 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
         d.label(&mut transcript, &run);
     }
     let doc = RunDocument::new(transcript, Some(wav_path.clone()), formats.clone());
-    let mut written = write_outputs(&args.out, &stem, &doc, &formats, &ReportAudio::None)?;
+    let report_audio = doc.report_audio(&args.out, None);
+    let mut written = write_outputs(&args.out, &stem, &doc, &formats, &report_audio)?;
     let transcript = &doc.transcript;
     written.push(wav_path);
     let dropped = ring_stats.dropped.load(Ordering::Relaxed);
