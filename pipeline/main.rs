@@ -26,6 +26,10 @@ fn main() -> ExitCode {
     }
 
     let interrupt = Arc::new(AtomicBool::new(false));
+    let stopping = match &cli.command {
+        Command::Review(_) => "stopping the review server",
+        _ => "finishing the current chunks and writing outputs",
+    };
     {
         let interrupt = Arc::clone(&interrupt);
         // First Ctrl-C: stop reading, finish what is in flight, write the outputs.
@@ -36,7 +40,7 @@ fn main() -> ExitCode {
                 eprintln!("\ninterrupted again: exiting now");
                 std::process::exit(130);
             }
-            eprintln!("\ninterrupted: finishing the current chunks and writing outputs (Ctrl-C again to quit now)");
+            eprintln!("\ninterrupted: {stopping} (Ctrl-C again to quit now)");
         });
     }
 

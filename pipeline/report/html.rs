@@ -45,9 +45,14 @@ pub fn headline(s: &ConversationStats) -> String {
     let Some(d) = &s.dominant else {
         return "Nobody spoke in this recording.".to_string();
     };
-    let mut order: Vec<_> = s.speakers.iter().filter(|p| p.talk_s > 0.0).collect();
-    order.sort_by(|a, b| b.talk_s.total_cmp(&a.talk_s));
-    match (d.ratio_to_next, order.get(1)) {
+    // The runner-up among the others (on a tie of rounded talk times, sorting alone could
+    // put the dominant speaker second and name them twice).
+    let next = s
+        .speakers
+        .iter()
+        .filter(|p| p.talk_s > 0.0 && p.name != d.name)
+        .max_by(|a, b| a.talk_s.total_cmp(&b.talk_s));
+    match (d.ratio_to_next, next) {
         (Some(r), Some(next)) => format!(
             "{} dominated: {} of the speaking time, {:.1}× as much as {} ({}).",
             d.name,
