@@ -40,9 +40,22 @@ pub enum ModelsAction {
 
 #[derive(Args, Debug, Clone)]
 pub struct TranscribeArgs {
-    /// Audio files to transcribe.
-    #[arg(required = true)]
+    /// Audio files, or folders (every audio file under them, recursively).
+    #[arg(required_unless_present = "list")]
     pub inputs: Vec<PathBuf>,
+
+    /// Also transcribe the paths listed in this file, one per line (# starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub list: Option<PathBuf>,
+
+    /// Outputs of listed or single files mirror their path below this folder, as folder
+    /// inputs do (IN/a/x.m4a -> OUT/a/x.json).
+    #[arg(long, value_name = "DIR")]
+    pub tree_root: Option<PathBuf>,
+
+    /// Transcribe again inputs whose outputs are up to date (default: skip them).
+    #[arg(long)]
+    pub force: bool,
 
     #[command(flatten)]
     pub engine: EngineArgs,

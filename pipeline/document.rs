@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::audio_copy::{link_url, report_audio_for};
 use crate::edit::history::History;
+use crate::provenance::Provenance;
 use crate::report::{Format, ReportAudio};
 use crate::transcript::Transcript;
 
@@ -20,6 +21,10 @@ pub struct RunDocument {
     pub outputs: Vec<Format>,
     /// The HTML report carries a compact copy of the audio (`--embed-audio`).
     pub embed_audio: bool,
+    /// What made the run (input, models, options), for skipping done work.
+    pub made_by: Option<Provenance>,
+    /// The run was interrupted or its input ended early: the outputs cover part of it.
+    pub partial: bool,
     /// Saved edits so far; `review` refuses an edit made against an older revision.
     pub revision: u64,
     pub history: History,
@@ -37,6 +42,8 @@ impl RunDocument {
             audio,
             outputs,
             embed_audio: false,
+            made_by: None,
+            partial: false,
             revision: 0,
             history: History::default(),
         }

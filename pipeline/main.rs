@@ -44,6 +44,13 @@ fn main() -> ExitCode {
         });
     }
 
+    // SIGTERM (a scheduler pre-empting the job, a time limit) stops like Ctrl-C - the
+    // chunks in flight finish and go into the journal - and exits 75 so the job is retried.
+    let terminated = Arc::new(AtomicBool::new(false));
+    for flag in [&terminated, &interrupt] {
+        let _ = signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(flag));
+    }
+
     let result = match &cli.command {
         Command::Transcribe(args) => commands::transcribe::run(args, &interrupt),
         Command::Live(args) => commands::live::run(args, &interrupt),
@@ -55,17 +62,21 @@ fn main() -> ExitCode {
     if matches!(cli.command, Command::Review(_)) && matches!(result, Ok(0)) {
         return ExitCode::SUCCESS;
     }
-    match result {
-        Ok(0) if !interrupt.load(Ordering::SeqCst) => ExitCode::SUCCESS,
-        Ok(_) if interrupt.load(Ordering::SeqCst) => ExitCode::from(130),
-        Ok(_) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(if interrupt.load(Ordering::SeqCst) {
-                130
-            } else {
-                1
-            })
-        }
+    if let Err(e) = &result {
+        eprintln!("error: {e:#}");
     }
+    // 75 (EX_TEMPFAIL) for what a retry fixes, 130 for Ctrl-C, 1 for bad input.
+    let code = if terminated.load(Ordering::SeqCst) {
+        commands::EXIT_RETRY
+    } else if interrupt.load(Ordering::SeqCst) {
+        130
+    } else {
+        match &result {
+            Ok(0) => 0,
+            Ok(_) => 1,
+            Err(e) if commands::is_disk_full(e) => commands::EXIT_RETRY,
+            Err(_) => 1,
+        }
+    };
+    ExitCode::from(code)
 }

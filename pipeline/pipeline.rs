@@ -24,13 +24,17 @@ use crate::source::AudioSource;
 use crate::transcribe::{ChunkTranscriber, ChunkTranscript, LanguageLatch};
 use crate::vad::SpeechProbability;
 
-/// What a worker makes of one chunk.
-struct ChunkResult {
-    transcript: ChunkTranscript,
-    end: f64,
-    speech: Vec<(f64, f64)>,
-    windows: Vec<SpeakerWindow>,
-    locals: Vec<LocalSpeaker>,
+/// What a worker makes of one chunk: everything the final stages need from it, so a
+/// journal of these lets an interrupted run resume where it stopped.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ChunkResult {
+    pub transcript: ChunkTranscript,
+    /// End of the chunk's audio (seconds); a resumed run checks it against the chunk the
+    /// segmenter makes again, so a record never stands in for different audio.
+    pub end: f64,
+    pub speech: Vec<(f64, f64)>,
+    pub windows: Vec<SpeakerWindow>,
+    pub locals: Vec<LocalSpeaker>,
 }
 
 /// Everything a run produced, in time order.
@@ -61,6 +65,9 @@ struct ProducerSummary {
 pub type AudioTap<'a> = Box<dyn FnMut(&[f32]) -> Result<()> + Send + 'a>;
 /// Called with each chunk's result (and its speech regions and speaker windows) in order.
 pub type ChunkTap<'a> = Box<dyn FnMut(&ChunkTranscript, &[(f64, f64)], &[SpeakerWindow]) + 'a>;
+/// Called with each newly finished chunk as soon as it is finished (any order), on the
+/// calling thread; an error (a full disk) stops the run.
+pub type FinishedTap<'a> = Box<dyn FnMut(&ChunkResult) -> Result<()> + 'a>;
 
 /// Optional taps into a run, for live mode.
 #[derive(Default)]
@@ -76,6 +83,11 @@ pub struct RunHooks<'a> {
     /// Chunks are single utterances: each worker's segmentation also hears the audio of
     /// the chunks before (see `RecentAudio`).
     pub segment_with_recent_audio: bool,
+    /// Chunks finished by an earlier, interrupted run (by chunk id): used instead of
+    /// transcribing them again.
+    pub resume: BTreeMap<usize, ChunkResult>,
+    /// Each chunk finished in this run (the resume journal).
+    pub on_finished: Option<FinishedTap<'a>>,
 }
 
 /// Run the stream through VAD, chunking and the workers. `transcribers` (one per worker)
@@ -97,6 +109,8 @@ pub fn run(
         never_block_reader,
         mut on_chunk,
         segment_with_recent_audio,
+        resume,
+        mut on_finished,
     } = hooks;
     let workers = transcribers.len().max(1);
     let (chunk_tx, chunk_rx) = if never_block_reader {
@@ -107,6 +121,14 @@ pub fn run(
     let (result_tx, result_rx) = unbounded::<Result<ChunkResult>>();
     let stop = AtomicBool::new(false);
     let language = LanguageLatch::default();
+    // A resumed run keeps the language its first chunks were transcribed in.
+    if let Some(lang) = resume
+        .values()
+        .find_map(|r| r.transcript.language.as_deref())
+    {
+        language.set(lang);
+    }
+    let resume = &resume;
 
     std::thread::scope(|scope| -> Result<RunOutput> {
         let stop = &stop;
@@ -134,6 +156,10 @@ pub fn run(
                 for chunk in rx {
                     if stop.load(Ordering::SeqCst) {
                         break;
+                    }
+                    if let Some(done) = resume.get(&chunk.id).filter(|r| r.end == chunk.end()) {
+                        let _ = tx.send(Ok(done.clone()));
+                        continue;
                     }
                     let result = transcriber
                         .transcribe(&chunk, language)
@@ -177,6 +203,13 @@ pub fn run(
         for result in result_rx {
             match result {
                 Ok(r) => {
+                    let resumed = resume.get(&r.transcript.id) == Some(&r);
+                    if let (false, Some(f)) = (resumed, on_finished.as_mut()) {
+                        if let Err(e) = f(&r) {
+                            stop.store(true, Ordering::SeqCst);
+                            first_error.get_or_insert(e);
+                        }
+                    }
                     pending.insert(r.transcript.id, r);
                 }
                 Err(e) => {

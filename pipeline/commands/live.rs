@@ -172,6 +172,7 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
                     }
                 }
             })),
+            ..Default::default()
         },
     )?;
     let wav_seconds = recorder.finish()?;

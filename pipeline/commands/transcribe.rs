@@ -1,7 +1,8 @@
 //! `spacescribe transcribe`: each input through the pipeline, then speaker labels and the
 //! output files. One bad input is reported and counted; the rest still run.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
@@ -14,9 +15,13 @@ use crate::diarize::embed::SpeakerEmbedder;
 use crate::diarize::segmentation::Segmentation;
 use crate::diarize::{label_speakers, parse_pair, SpeakerModels, SpeakerOptions};
 use crate::document::RunDocument;
+use crate::inputs::{self, Input};
+use crate::journal::Journal;
 use crate::models::{support_model, SEGMENTATION_MODEL_FILE, SPEAKER_MODEL_FILE, VAD_FILE};
 use crate::pipeline;
-use crate::progress::Progress;
+use crate::progress::ArchiveProgress;
+use crate::provenance::{Provenance, RunSettings};
+use crate::report::json::read_json;
 use crate::report::{parse_formats, write_outputs, Format};
 use crate::segment::SegmentOptions;
 use crate::source::clip::read_clip_16k;
@@ -125,53 +130,203 @@ pub fn run(args: &TranscribeArgs, interrupt: &AtomicBool) -> Result<usize> {
     let vad_path = support_model(VAD_FILE)?;
     let use_gpu = crate::gpu::resolve(engine.gpu)?;
     let diarizer = Diarizer::from_args(&args.speakers)?;
+    let inputs = inputs::collect(
+        &args.inputs,
+        args.list.as_deref(),
+        args.tree_root.as_deref(),
+        &args.out,
+        |p| FileSource::open(p).is_ok(),
+    )?;
+    if inputs.is_empty() {
+        anyhow::bail!("no audio files found in the inputs given");
+    }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create output directory {}", args.out.display()))?;
-    let mut transcribers = load_transcribers(&engine, use_gpu)?;
+    let settings = run_settings(args, &engine, &vad_path, &formats)?;
+    let progress = ArchiveProgress::new(&inputs, !args.quiet);
+    // Loaded when the first input needs them: a re-run over a finished archive only reads.
+    let mut transcribers = None;
 
-    let mut failed = 0;
-    for input in &args.inputs {
+    let (mut done, mut skipped, mut failed) = (0, 0, 0);
+    for input in &inputs {
         if interrupt.load(Ordering::SeqCst) {
             break;
         }
+        let provenance = match &input.problem {
+            Some(problem) => Err(anyhow::anyhow!("{problem}")),
+            None => settings.for_input(&input.path),
+        };
+        let provenance = match provenance {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                failed += 1;
+                progress.file_finished(None);
+                continue;
+            }
+        };
+        if !args.force && up_to_date(input, &provenance, &formats) {
+            if !args.quiet {
+                eprintln!("skipped (up to date): {}", input.path.display());
+            }
+            skipped += 1;
+            progress.file_finished(None);
+            continue;
+        }
+        if transcribers.is_none() {
+            transcribers = Some(load_transcribers(&engine, use_gpu)?);
+        }
         let result = transcribe_one(
             input,
+            provenance,
             &vad_path,
-            &mut transcribers,
+            transcribers.as_deref_mut().unwrap_or_default(),
             diarizer.as_ref(),
             args,
             &formats,
+            &progress,
             interrupt,
         );
-        if let Err(e) = result {
-            eprintln!("error: {e:#}");
-            failed += 1;
+        match result {
+            Ok(seconds) => {
+                done += 1;
+                progress.file_finished(Some(seconds));
+            }
+            // A full disk fails every input after it too: stop, so a retry can resume.
+            Err(e) if super::is_disk_full(&e) => return Err(e),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                failed += 1;
+                progress.file_finished(None);
+            }
         }
+    }
+    progress.finish();
+    if inputs.len() > 1 && !args.quiet {
+        eprintln!(
+            "{} inputs: {done} done, {skipped} skipped (up to date), {failed} failed{}",
+            inputs.len(),
+            if interrupt.load(Ordering::SeqCst) {
+                ", the rest not started (interrupted)"
+            } else {
+                ""
+            }
+        );
     }
     Ok(failed)
 }
 
+/// Every option that changes what a run writes (threads do not), and the model files.
+fn run_settings(
+    args: &TranscribeArgs,
+    engine: &EngineConfig,
+    vad_path: &Path,
+    formats: &[Format],
+) -> Result<RunSettings> {
+    let s = &args.speakers;
+    let mut options = BTreeMap::new();
+    let mut set = |k: &str, v: String| {
+        options.insert(k.to_string(), v);
+    };
+    set("language", format!("{:?}", engine.language));
+    set("beam-size", engine.beam_size.to_string());
+    set("diarize", (!s.no_diarize).to_string());
+    set(
+        "speakers",
+        format!("{:?} {}..{}", s.speakers, s.min_speakers, s.max_speakers),
+    );
+    set("rename", s.rename.join(";"));
+    set("embed-audio", args.embed_audio.to_string());
+    set(
+        "formats",
+        formats
+            .iter()
+            .map(|f| f.extension())
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    let mut models = vec![
+        ("whisper", engine.model_path.clone()),
+        ("vad", vad_path.to_path_buf()),
+    ];
+    if !s.no_diarize {
+        models.push(("speaker", support_model(SPEAKER_MODEL_FILE)?));
+        models.push(("segmentation", support_model(SEGMENTATION_MODEL_FILE)?));
+    }
+    let mut enroll_clips = Vec::new();
+    for value in &s.enroll {
+        let (name, clip) = crate::diarize::parse_pair("--enroll", value)?;
+        enroll_clips.push((format!("enroll {name}"), PathBuf::from(clip)));
+    }
+    let roles: Vec<(&str, &Path)> = models
+        .iter()
+        .map(|(role, p)| (*role, p.as_path()))
+        .chain(
+            enroll_clips
+                .iter()
+                .map(|(role, p)| (role.as_str(), p.as_path())),
+        )
+        .collect();
+    RunSettings::new(&roles, options)
+}
+
+/// Done before with the same input, models and options, complete, every output there.
+fn up_to_date(input: &Input, provenance: &Provenance, formats: &[Format]) -> bool {
+    let file = |ext: &str| input.out_dir.join(format!("{}.{ext}", input.stem));
+    if Journal::path_for(&input.out_dir, &input.stem).exists()
+        || !formats.iter().all(|f| file(f.extension()).is_file())
+    {
+        return false;
+    }
+    let Ok(text) = std::fs::read_to_string(file("json")) else {
+        return false;
+    };
+    read_json(&text).is_ok_and(|doc| !doc.partial && doc.made_by.as_ref() == Some(provenance))
+}
+
+/// One input through the pipeline, resuming from its journal; returns its audio seconds.
+#[allow(clippy::too_many_arguments)] // the command's loaded state, passed down once
 fn transcribe_one(
-    input: &Path,
+    input: &Input,
+    provenance: Provenance,
     vad_path: &Path,
     transcribers: &mut [Box<dyn ChunkTranscriber>],
     diarizer: Option<&Diarizer>,
     args: &TranscribeArgs,
     formats: &[Format],
+    archive: &ArchiveProgress,
     interrupt: &AtomicBool,
-) -> Result<()> {
-    let source = FileSource::open(input)?;
+) -> Result<f64> {
+    let (path, out_dir, stem) = (&input.path, &input.out_dir, &input.stem);
+    let source = FileSource::open(path)?;
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
     let report_audio = report_audio_for(
-        input,
-        &args.out,
+        path,
+        out_dir,
         args.embed_audio && formats.contains(&Format::Html),
     )?;
     let vad = SileroVad::load(vad_path)?;
-    let label = input
+    let label = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let progress = Progress::new(&label, source.duration_hint(), !args.quiet);
+    let mut journal = Journal::open(&Journal::path_for(out_dir, stem), &provenance.fingerprint())?;
+    if let Some(aside) = &journal.set_aside {
+        eprintln!(
+            "note: {}: the journal there was made by another model, options or input; set aside as {}",
+            path.display(),
+            aside.display()
+        );
+    }
+    if !journal.done.is_empty() && !args.quiet {
+        eprintln!(
+            "{}: resuming ({} chunks were done before)",
+            path.display(),
+            journal.done.len()
+        );
+    }
+    let progress = archive.file(&label, source.duration_hint());
     let run = pipeline::run(
         Box::new(source),
         Box::new(vad),
@@ -180,26 +335,29 @@ fn transcribe_one(
         diarizer.map(|d| &d.models),
         &progress,
         interrupt,
-        pipeline::RunHooks::default(),
+        pipeline::RunHooks {
+            resume: std::mem::take(&mut journal.done),
+            on_finished: Some(Box::new(|chunk| journal.journal.append(chunk))),
+            ..Default::default()
+        },
     )
-    .with_context(|| input.display().to_string())?;
+    .with_context(|| path.display().to_string())?;
     progress.finish();
     let mut transcript = assemble(&run.chunks, run.duration);
     if let Some(d) = diarizer {
         d.label(&mut transcript, &run);
     }
-    let stem = input
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "transcript".into());
-    let mut doc = RunDocument::new(transcript, Some(input.to_path_buf()), formats.to_vec());
+    let mut doc = RunDocument::new(transcript, Some(path.to_path_buf()), formats.to_vec());
     doc.embed_audio = args.embed_audio;
-    let written = write_outputs(&args.out, &stem, &doc, formats, &report_audio)?;
+    doc.made_by = Some(provenance);
+    // An interrupted run's outputs cover what was done; they are never taken as finished.
+    doc.partial = run.interrupted || run.stopped_early.is_some();
+    let written = write_outputs(out_dir, stem, &doc, formats, &report_audio)?;
     let transcript = &doc.transcript;
     if !args.quiet {
         eprintln!(
             "{}: {} of audio, {} segments, {} speakers, language {} -> {}",
-            input.display(),
+            path.display(),
             crate::timefmt::hms(transcript.duration),
             transcript.segments.len(),
             transcript.speakers.len(),
@@ -213,13 +371,15 @@ fn transcribe_one(
     }
     if run.interrupted {
         anyhow::bail!(
-            "{}: interrupted at {}; the output covers the audio before that",
-            input.display(),
-            crate::timefmt::hms(run.duration)
+            "{}: interrupted at {}; the output covers the audio before that, and the same command resumes from {}",
+            path.display(),
+            crate::timefmt::hms(run.duration),
+            Journal::path_for(out_dir, stem).display()
         );
     }
+    journal.journal.remove()?;
     if let Some(reason) = run.stopped_early {
         anyhow::bail!(reason);
     }
-    Ok(())
+    Ok(run.duration)
 }

@@ -24,7 +24,7 @@ const SAMPLE_RATE: f64 = 16_000.0;
 
 /// One speaker as one segmentation window sees it. Local speakers of the same window are
 /// different people; across windows their numbering means nothing.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LocalSpeaker {
     /// Which segmentation window (numbered within the chunk; the collector renumbers).
     pub window: usize,

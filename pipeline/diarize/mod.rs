@@ -29,7 +29,7 @@ pub struct SpeakerModels {
 }
 
 /// A window of speech and the speaker embedding of its audio.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SpeakerWindow {
     pub start: f64,
     pub end: f64,

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::document::RunDocument;
 use crate::edit::history::History;
+use crate::provenance::Provenance;
 use crate::report::Format;
 use crate::transcript::{Segment, SpeakerTurn, Transcript, Word};
 
@@ -65,6 +66,10 @@ struct JsonRun {
     outputs: Vec<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     embed_audio: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    partial: bool,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    made_by: Option<Provenance>,
     #[serde(skip_serializing_if = "is_zero", default)]
     revision: u64,
     #[serde(skip_serializing_if = "History::is_empty", default)]
@@ -123,6 +128,8 @@ pub fn write_json(w: &mut dyn Write, doc: &RunDocument) -> io::Result<()> {
             .map(|f| f.extension().to_string())
             .collect(),
         embed_audio: doc.embed_audio,
+        partial: doc.partial,
+        made_by: doc.made_by.clone(),
         revision: doc.revision,
         history: doc.history.clone(),
     };
@@ -275,6 +282,8 @@ pub fn read_json(text: &str) -> Result<RunDocument, String> {
         audio: run.audio,
         outputs,
         embed_audio: run.embed_audio,
+        partial: run.partial,
+        made_by: run.made_by,
         revision: run.revision,
         history: run.history,
     })

@@ -11,7 +11,7 @@ use crate::segment::Chunk;
 use crate::transcript::Segment;
 
 /// What one chunk turned into.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChunkTranscript {
     pub id: usize,
     /// Language whisper used for this chunk (detected when auto).
