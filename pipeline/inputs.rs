@@ -48,12 +48,23 @@ pub fn collect(
     looks_like_audio: impl Fn(&Path) -> bool,
 ) -> Result<Vec<Input>> {
     let mut inputs = Vec::new();
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let root = tree_root.map(absolute);
     let single = |path: &Path| -> Input {
-        let out_dir = tree_root
-            .and_then(|root| path.strip_prefix(root).ok())
-            .and_then(Path::parent)
-            .map_or_else(|| out.to_path_buf(), |rel| mirrored(out, rel));
-        input(path, out_dir)
+        let Some(root) = &root else {
+            return input(path, out.to_path_buf());
+        };
+        match absolute(path).strip_prefix(root) {
+            Ok(rel) => input(path, mirrored(out, rel.parent().unwrap_or(Path::new("")))),
+            Err(_) => Input {
+                problem: Some(format!(
+                    "{} is not under --tree-root {}",
+                    path.display(),
+                    root.display()
+                )),
+                ..input(path, out.to_path_buf())
+            },
+        }
     };
     for arg in args {
         if !arg.is_dir() {

@@ -18,23 +18,9 @@ import tempfile
 import time
 import urllib.request
 
+from cpu_info import cpu_line
+
 HOURS = 2.0
-
-
-def cpu_line():
-    model, flags = "unknown CPU", []
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name") and model == "unknown CPU":
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                flags = line.split(":", 1)[1].split()
-                break
-    except OSError:
-        pass
-    simd = [f for f in flags if f in ("sse4_2", "avx", "avx2", "fma", "f16c")
-            or f.startswith(("avx512", "amx", "avx_vnni"))]
-    return f"CPU: {model} ({os.cpu_count()} cores); SIMD: {' '.join(simd) or 'none found'}"
 
 
 def tile(run, copies):

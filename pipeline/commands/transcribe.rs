@@ -311,6 +311,7 @@ fn transcribe_one(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    crate::report::remove_stale_temp_files(out_dir, stem);
     let mut journal = Journal::open(&Journal::path_for(out_dir, stem), &provenance.fingerprint())?;
     if let Some(aside) = &journal.set_aside {
         eprintln!(

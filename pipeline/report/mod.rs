@@ -183,6 +183,29 @@ pub fn write_atomically(
     Ok(())
 }
 
+/// Remove the temporary files a killed run left for the outputs of `stem` in `dir` (a
+/// kill -9 while writing skips the clean-up a normal failure does).
+pub fn remove_stale_temp_files(dir: &Path, stem: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let ours = |name: &str| {
+        Format::ALL.iter().any(|f| {
+            // Exactly `.<stem>.<ext>.` + tempfile's 6 random characters + `.tmp`.
+            name.strip_prefix(&format!(".{stem}.{}.", f.extension()))
+                .and_then(|rest| rest.strip_suffix(".tmp"))
+                .is_some_and(|random| {
+                    random.len() == 6 && random.chars().all(|c| c.is_ascii_alphanumeric())
+                })
+        })
+    };
+    for entry in entries.flatten() {
+        if ours(&entry.file_name().to_string_lossy()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// `path`'s future contents, complete and on disk in a temporary file beside it (removed
 /// if dropped); `persist(path)` puts it in place.
 fn write_beside(
@@ -193,8 +216,11 @@ fn write_beside(
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    // `.<name>.XXXXXX.tmp`: hidden, and named after its output, so a run can clear what a
+    // killed run of the same input left behind (`remove_stale_temp_files`).
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
     let tmp = tempfile::Builder::new()
-        .prefix(".spacescribe-")
+        .prefix(&format!(".{name}."))
         .suffix(".tmp")
         .tempfile_in(dir)?;
     {
@@ -312,6 +338,34 @@ mod tests {
             .collect();
         assert_eq!(names.len(), Format::ALL.len(), "{names:?}");
         assert!(names.iter().all(|n| !n.ends_with(".tmp")));
+    }
+
+    #[test]
+    fn stale_temp_files_of_one_stem_are_cleared_and_no_others() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            ".talk.json.a1B2c3.tmp",
+            ".talk.docx.zzzzzz.tmp",
+            ".talk.part2.json.a1B2c3.tmp",
+            ".talk.json.toolong1.tmp",
+            "talk.json",
+        ] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        remove_stale_temp_files(dir.path(), "talk");
+        let mut left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                ".talk.json.toolong1.tmp",
+                ".talk.part2.json.a1B2c3.tmp",
+                "talk.json"
+            ]
+        );
     }
 
     #[test]
