@@ -9,7 +9,10 @@ use spacescribe::document::RunDocument;
 use spacescribe::report::html::headline;
 use spacescribe::report::{write_outputs, Format, ReportAudio};
 use spacescribe::stats::compute_stats;
-use spacescribe::transcript::{Segment, SpeakerTurn, Transcript, Word};
+
+mod common;
+
+use common::conversation;
 
 /// `$SPACESCRIBE_VENV`, else `${XDG_CACHE_HOME:-~/.cache}/spacescribe/venv`, as
 /// scripts/fetch-models makes it.
@@ -40,57 +43,6 @@ fn venv_python() -> PathBuf {
         python.display()
     );
     python
-}
-
-fn conversation() -> Transcript {
-    let turns = vec![
-        SpeakerTurn {
-            start: 0.0,
-            end: 20.0,
-            speaker: 0,
-        },
-        SpeakerTurn {
-            start: 19.0,
-            end: 28.0,
-            speaker: 1,
-        },
-        SpeakerTurn {
-            start: 29.0,
-            end: 35.0,
-            speaker: 2,
-        },
-        SpeakerTurn {
-            start: 36.0,
-            end: 60.0,
-            speaker: 0,
-        },
-    ];
-    let segments = turns
-        .iter()
-        .enumerate()
-        .map(|(i, t)| Segment {
-            start: t.start,
-            end: t.end,
-            text: format!("Line {i} from speaker {} & friends <b>", t.speaker),
-            words: vec![Word {
-                word: "Line".into(),
-                start: t.start,
-                end: t.start + 0.5,
-                probability: 0.9,
-                speaker: Some(t.speaker),
-            }],
-            speaker: Some(t.speaker),
-            avg_logprob: 0.0,
-            no_speech_prob: 0.0,
-        })
-        .collect();
-    Transcript {
-        language: "en".into(),
-        duration: 62.0,
-        segments,
-        speakers: vec!["Host Sam".into(), "Dana".into(), "Caller Ken".into()],
-        turns,
-    }
 }
 
 const READER: &str = r#"

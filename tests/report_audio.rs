@@ -12,14 +12,9 @@ use spacescribe::document::RunDocument;
 use spacescribe::report::{write_outputs, Format, ReportAudio};
 use spacescribe::transcript::{Segment, SpeakerTurn, Transcript};
 
-fn chromium() -> &'static str {
-    let path = "/usr/bin/chromium";
-    assert!(
-        Path::new(path).is_file(),
-        "{path} missing: run scripts/setup"
-    );
-    path
-}
+mod common;
+
+use common::chromium;
 
 fn conversation() -> Transcript {
     let turns: Vec<SpeakerTurn> = [(0.0, 20.0, 0), (19.5, 28.0, 1), (29.25, 35.0, 0)]

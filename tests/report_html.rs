@@ -2,72 +2,14 @@
 //! scripts/setup) with no network: a screenshot is taken and the rendered DOM holds the
 //! headline, every speaker and the transcript.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
+use common::{chromium, conversation};
 use spacescribe::document::RunDocument;
 use spacescribe::report::{write_outputs, Format, ReportAudio};
-use spacescribe::transcript::{Segment, SpeakerTurn, Transcript, Word};
-
-fn chromium() -> &'static str {
-    let path = "/usr/bin/chromium";
-    assert!(
-        Path::new(path).is_file(),
-        "{path} missing: run scripts/setup"
-    );
-    path
-}
-
-fn conversation() -> Transcript {
-    let turns = vec![
-        SpeakerTurn {
-            start: 0.0,
-            end: 20.0,
-            speaker: 0,
-        },
-        SpeakerTurn {
-            start: 19.0,
-            end: 28.0,
-            speaker: 1,
-        },
-        SpeakerTurn {
-            start: 29.0,
-            end: 35.0,
-            speaker: 2,
-        },
-        SpeakerTurn {
-            start: 36.0,
-            end: 60.0,
-            speaker: 0,
-        },
-    ];
-    let segments = turns
-        .iter()
-        .enumerate()
-        .map(|(i, t)| Segment {
-            start: t.start,
-            end: t.end,
-            text: format!("Line {i} from speaker {} & friends <b>", t.speaker),
-            words: vec![Word {
-                word: "Line".into(),
-                start: t.start,
-                end: t.start + 0.5,
-                probability: 0.9,
-                speaker: Some(t.speaker),
-            }],
-            speaker: Some(t.speaker),
-            avg_logprob: 0.0,
-            no_speech_prob: 0.0,
-        })
-        .collect();
-    Transcript {
-        language: "en".into(),
-        duration: 62.0,
-        segments,
-        speakers: vec!["Host Sam".into(), "Dana".into(), "Caller Ken".into()],
-        turns,
-    }
-}
 
 fn browser(args: &[&str], profile: &Path) -> std::process::Output {
     Command::new(chromium())

@@ -214,27 +214,9 @@ fn xml_safe(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixtures::transcript;
+    use crate::report::fixtures::{transcript, transcript_with_turns};
     use crate::stats::compute_stats;
-    use crate::transcript::SpeakerTurn;
     use std::io::Read;
-
-    fn conversation() -> Transcript {
-        let mut t = transcript(true);
-        t.turns = vec![
-            SpeakerTurn {
-                start: 0.5,
-                end: 2.25,
-                speaker: 0,
-            },
-            SpeakerTurn {
-                start: 3723.0,
-                end: 3724.5,
-                speaker: 1,
-            },
-        ];
-        t
-    }
 
     fn docx_bytes(t: &Transcript, title: &str) -> Vec<u8> {
         let mut out = Vec::new();
@@ -254,7 +236,7 @@ mod tests {
 
     #[test]
     fn the_same_transcript_gives_the_same_bytes() {
-        let t = conversation();
+        let t = transcript_with_turns();
         let first = docx_bytes(&t, "talk");
         // Another document in between moves docx-rs's own paragraph counter on.
         docx_bytes(&transcript(false), "other");
@@ -269,7 +251,7 @@ mod tests {
 
     #[test]
     fn no_clock_time_gets_into_the_file() {
-        let docx = docx_bytes(&conversation(), "talk");
+        let docx = docx_bytes(&transcript_with_turns(), "talk");
         let mut zip = zip::ZipArchive::new(Cursor::new(&docx)).unwrap();
         for i in 0..zip.len() {
             let entry = zip.by_index(i).unwrap();
@@ -287,7 +269,7 @@ mod tests {
 
     #[test]
     fn document_holds_headline_table_and_labelled_transcript() {
-        let mut t = conversation();
+        let mut t = transcript_with_turns();
         t.speakers[1] = "Ana <Guest>".into();
         let s = compute_stats(&t);
         let docx = docx_bytes(&t, "talk");

@@ -384,25 +384,12 @@ fn transcript_html(t: &Transcript, with_times: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixtures::transcript;
+    use crate::report::fixtures::{transcript, transcript_with_turns};
     use crate::stats::compute_stats;
-    use crate::transcript::SpeakerTurn;
 
     #[test]
     fn headline_table_and_escaped_transcript() {
-        let mut t = transcript(true);
-        t.turns = vec![
-            SpeakerTurn {
-                start: 0.5,
-                end: 2.25,
-                speaker: 0,
-            },
-            SpeakerTurn {
-                start: 3723.0,
-                end: 3724.5,
-                speaker: 1,
-            },
-        ];
+        let mut t = transcript_with_turns();
         t.speakers[1] = "Ana <script>".into();
         let s = compute_stats(&t);
         let mut out = Vec::new();

@@ -253,7 +253,7 @@ pub fn timestamp_ms(seconds: f64, sep: char) -> String {
 
 #[cfg(test)]
 pub(crate) mod fixtures {
-    use crate::transcript::{Segment, Transcript, Word};
+    use crate::transcript::{Segment, SpeakerTurn, Transcript, Word};
 
     pub fn word(w: &str, start: f64, end: f64, speaker: Option<usize>) -> Word {
         Word {
@@ -263,6 +263,24 @@ pub(crate) mod fixtures {
             probability: 0.9,
             speaker,
         }
+    }
+
+    /// The two-segment transcript with a speaker turn under each segment.
+    pub fn transcript_with_turns() -> Transcript {
+        let mut t = transcript(true);
+        t.turns = vec![
+            SpeakerTurn {
+                start: 0.5,
+                end: 2.25,
+                speaker: 0,
+            },
+            SpeakerTurn {
+                start: 3723.0,
+                end: 3724.5,
+                speaker: 1,
+            },
+        ];
+        t
     }
 
     /// Two segments; with `speakers`, the second belongs to a named guest.

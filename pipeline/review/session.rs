@@ -223,24 +223,14 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixtures::transcript;
-    use crate::transcript::SpeakerTurn;
+    use crate::report::fixtures::transcript_with_turns;
 
     fn run_in(dir: &Path) -> PathBuf {
-        let mut t = transcript(true);
-        t.turns = vec![
-            SpeakerTurn {
-                start: 0.5,
-                end: 2.25,
-                speaker: 0,
-            },
-            SpeakerTurn {
-                start: 3723.0,
-                end: 3724.5,
-                speaker: 1,
-            },
-        ];
-        let doc = RunDocument::new(t, None, vec![Format::Json, Format::Txt]);
+        let doc = RunDocument::new(
+            transcript_with_turns(),
+            None,
+            vec![Format::Json, Format::Txt],
+        );
         write_outputs(dir, "talk", &doc, &doc.outputs, &ReportAudio::None).unwrap();
         dir.join("talk.json")
     }

@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use spacescribe::transcript::{Segment, SpeakerTurn, Transcript, Word};
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -74,4 +76,67 @@ pub fn transcript_text(path: &Path) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Debian's chromium, which scripts/setup installs: browser tests fail, never skip, without it.
+pub fn chromium() -> &'static str {
+    let path = "/usr/bin/chromium";
+    assert!(
+        Path::new(path).is_file(),
+        "{path} missing: run scripts/setup"
+    );
+    path
+}
+
+/// A made-up four-turn conversation of three speakers (one overlap, escaping-worthy text),
+/// for the report writers' tests.
+pub fn conversation() -> Transcript {
+    let turns = vec![
+        SpeakerTurn {
+            start: 0.0,
+            end: 20.0,
+            speaker: 0,
+        },
+        SpeakerTurn {
+            start: 19.0,
+            end: 28.0,
+            speaker: 1,
+        },
+        SpeakerTurn {
+            start: 29.0,
+            end: 35.0,
+            speaker: 2,
+        },
+        SpeakerTurn {
+            start: 36.0,
+            end: 60.0,
+            speaker: 0,
+        },
+    ];
+    let segments = turns
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Segment {
+            start: t.start,
+            end: t.end,
+            text: format!("Line {i} from speaker {} & friends <b>", t.speaker),
+            words: vec![Word {
+                word: "Line".into(),
+                start: t.start,
+                end: t.start + 0.5,
+                probability: 0.9,
+                speaker: Some(t.speaker),
+            }],
+            speaker: Some(t.speaker),
+            avg_logprob: 0.0,
+            no_speech_prob: 0.0,
+        })
+        .collect();
+    Transcript {
+        language: "en".into(),
+        duration: 62.0,
+        segments,
+        speakers: vec!["Host Sam".into(), "Dana".into(), "Caller Ken".into()],
+        turns,
+    }
 }
