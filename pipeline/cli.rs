@@ -40,9 +40,14 @@ pub enum ModelsAction {
 
 #[derive(Args, Debug, Clone)]
 pub struct TranscribeArgs {
-    /// Audio files to transcribe.
+    /// Audio files to transcribe; `-` reads standard input; an http(s) URL streams an
+    /// audio file or an HLS playlist (.m3u8).
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
+
+    /// Stem of the output files (default: the file's or URL's name, `stdin` for `-`).
+    #[arg(long)]
+    pub name: Option<String>,
 
     #[command(flatten)]
     pub engine: EngineArgs,
@@ -153,6 +158,22 @@ pub struct LiveArgs {
     /// With --input-file: feed faster than real time by this factor (tests).
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
+
+    /// Follow a live (or finished) HLS stream: the URL of its .m3u8 playlist.
+    #[arg(long, conflicts_with_all = ["device", "input_file"])]
+    pub url: Option<String>,
+
+    /// Stem of the session's files (default: live-<time>, <file>-live or <url name>-live).
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// Also show the running board on a web page at this port (0 picks a free one).
+    #[arg(long, value_name = "PORT")]
+    pub serve: Option<u16>,
+
+    /// Address for --serve; other machines can reach the page only if you change it.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
 
     #[command(flatten)]
     pub engine: EngineArgs,

@@ -20,8 +20,7 @@ use crate::progress::Progress;
 use crate::report::{parse_formats, write_outputs, Format};
 use crate::segment::SegmentOptions;
 use crate::source::clip::read_clip_16k;
-use crate::source::file::FileSource;
-use crate::source::AudioSource;
+use crate::source::open::open_input;
 use crate::transcribe::whisper::WhisperModel;
 use crate::transcribe::{assemble, ChunkTranscriber};
 use crate::transcript::Transcript;
@@ -129,6 +128,9 @@ pub fn run(args: &TranscribeArgs, interrupt: &AtomicBool) -> Result<usize> {
         .with_context(|| format!("cannot create output directory {}", args.out.display()))?;
     let mut transcribers = load_transcribers(&engine, use_gpu)?;
 
+    if args.name.is_some() && args.inputs.len() > 1 {
+        anyhow::bail!("--name names one input's outputs: give one input with it");
+    }
     let mut failed = 0;
     for input in &args.inputs {
         if interrupt.load(Ordering::SeqCst) {
@@ -160,20 +162,23 @@ fn transcribe_one(
     formats: &[Format],
     interrupt: &AtomicBool,
 ) -> Result<()> {
-    let source = FileSource::open(input)?;
-    let report_audio = report_audio_for(
-        input,
-        &args.out,
-        args.embed_audio && formats.contains(&Format::Html),
-    )?;
+    let opened = open_input(input, args.name.as_deref(), false, Default::default())?;
+    let report_audio = match &opened.local_file {
+        Some(file) => report_audio_for(
+            file,
+            &args.out,
+            args.embed_audio && formats.contains(&Format::Html),
+        )?,
+        None => Default::default(),
+    };
     let vad = SileroVad::load(vad_path)?;
     let label = input
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let progress = Progress::new(&label, source.duration_hint(), !args.quiet);
+    let progress = Progress::new(&label, opened.source.duration_hint(), !args.quiet);
     let run = pipeline::run(
-        Box::new(source),
+        opened.source,
         Box::new(vad),
         SegmentOptions::default(),
         transcribers,
@@ -188,11 +193,15 @@ fn transcribe_one(
     if let Some(d) = diarizer {
         d.label(&mut transcript, &run);
     }
-    let stem = input
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "transcript".into());
-    let mut doc = RunDocument::new(transcript, Some(input.to_path_buf()), formats.to_vec());
+    let missing = opened
+        .stream
+        .as_ref()
+        .map(|log| log.lock().unwrap().clock.clone());
+    if let Some(clock) = &missing {
+        clock.apply(&mut transcript);
+    }
+    let stem = opened.stem;
+    let mut doc = RunDocument::new(transcript, opened.local_file, formats.to_vec());
     doc.embed_audio = args.embed_audio;
     let written = write_outputs(&args.out, &stem, &doc, formats, &report_audio)?;
     let transcript = &doc.transcript;
@@ -220,6 +229,13 @@ fn transcribe_one(
     }
     if let Some(reason) = run.stopped_early {
         anyhow::bail!(reason);
+    }
+    if let Some(gap) = doc.transcript.gaps.first() {
+        anyhow::bail!(
+            "{}: audio missing at {} (segments that never arrived; the outputs mark where)",
+            input.display(),
+            crate::gaps::describe(gap)
+        );
     }
     Ok(())
 }

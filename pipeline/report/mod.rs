@@ -274,6 +274,7 @@ pub(crate) mod fixtures {
                 vec![]
             },
             turns: vec![],
+            gaps: vec![],
         }
     }
 }
