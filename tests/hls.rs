@@ -620,3 +620,86 @@ fn bad_urls_are_one_clear_error() {
         );
     }
 }
+
+/// GET `path` from 127.0.0.1:`port`; the raw response (headers and body) up to `limit`
+/// bytes or the end.
+fn http_get(port: u16, path: &str, limit: usize) -> String {
+    use std::io::Read;
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while got.len() < limit {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+        if String::from_utf8_lossy(&got).contains("\"speakers\":[{") {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn the_board_is_served_and_pushes_updates() {
+    require_models();
+    let server = Server::start(Faults::default());
+    let out = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spacescribe"))
+        .args([
+            "live",
+            "-m",
+            "tiny.en",
+            "--formats",
+            "txt",
+            "--serve",
+            "0",
+            "-o",
+        ])
+        .arg(out.path())
+        .args(["--url", &server.url("live-10.m3u8")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let port: u16 = loop {
+        line.clear();
+        assert!(err.read_line(&mut line).unwrap() > 0, "no board line");
+        if let Some(url) = line.trim().strip_prefix("board: http://") {
+            break url
+                .trim_end_matches('/')
+                .rsplit(':')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+        }
+    };
+    let page = http_get(port, "/", 1 << 20);
+    assert!(
+        page.starts_with("HTTP/1.1 200") && page.contains("EventSource('/events')"),
+        "{page}"
+    );
+    // The event stream sends the state at once, then each change: wait for a speaker.
+    let events = http_get(port, "/events", 1 << 20);
+    assert!(events.contains("text/event-stream"), "{events}");
+    assert!(
+        events.contains("event: board") && events.contains("\"speakers\":[{\"seconds\""),
+        "{events}"
+    );
+    let rest: String = err
+        .lines()
+        .map_while(Result::ok)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(child.wait().unwrap().success(), "{rest}");
+}

@@ -66,6 +66,7 @@ fn conversation() -> Transcript {
         segments,
         speakers: vec!["Host Sam".into(), "Dana".into(), "Caller Ken".into()],
         turns,
+        gaps: vec![],
     }
 }
 

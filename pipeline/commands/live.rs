@@ -247,7 +247,19 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
         written.last().unwrap().display(),
         wav_seconds
     );
-    eprintln!("{}", latency_summary(&latencies));
+    let summary = latency_summary(&latencies);
+    if stream_log.is_some() {
+        // From a stream, delays count from the arrival of the segment holding the speech.
+        eprintln!(
+            "{}",
+            summary.replace(
+                "end of utterance to its line",
+                "segment arrival to its line"
+            )
+        );
+    } else {
+        eprintln!("{summary}");
+    }
     eprintln!(
         "wrote {}",
         written
