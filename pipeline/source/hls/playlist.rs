@@ -50,7 +50,8 @@ pub fn parse(bytes: &[u8], url: &str) -> Result<Parsed> {
     if !bytes[text_start..].starts_with(b"#EXTM3U") {
         bail!("{url}: not an HLS playlist (no #EXTM3U header)");
     }
-    match m3u8_rs::parse_playlist_res(bytes) {
+    let patched = allow_key_method_none(bytes);
+    match m3u8_rs::parse_playlist_res(&patched) {
         Ok(Playlist::MasterPlaylist(master)) => {
             // An audio rendition of its own (EXT-X-MEDIA TYPE=AUDIO), default first; else
             // the leanest variant (for an audio-only Space, the only one).
@@ -127,6 +128,27 @@ pub fn parse(bytes: &[u8], url: &str) -> Result<Parsed> {
         }
         Err(_) => bail!("{url}: the HLS playlist cannot be read"),
     }
+}
+
+/// m3u8-rs 6.0.1 rejects `#EXT-X-KEY:METHOD=NONE` unless it carries an IV (the check is
+/// inverted), and then drops the tag, so the previous key would wrongly carry on. An IV
+/// on a NONE key means nothing, so adding one is harmless.
+fn allow_key_method_none(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let text = String::from_utf8_lossy(bytes);
+    if !text.contains("METHOD=NONE") {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
+    let fixed: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("#EXT-X-KEY:") && l.contains("METHOD=NONE") && !l.contains("IV=") {
+                format!("{l},IV=0x00000000000000000000000000000000\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::borrow::Cow::Owned(fixed.into_bytes())
 }
 
 /// `0x00112233...` (32 hex digits) as 16 bytes.
