@@ -703,3 +703,25 @@ fn the_board_is_served_and_pushes_updates() {
         .join("\n");
     assert!(child.wait().unwrap().success(), "{rest}");
 }
+
+#[test]
+fn a_direct_audio_url_is_transcribed_as_it_downloads() {
+    require_models();
+    let server = Server::start(Faults::default());
+    let out = tempfile::tempdir().unwrap();
+    let o = run(&[
+        "transcribe",
+        "--quiet",
+        "-m",
+        "tiny.en",
+        "--no-diarize",
+        "--formats",
+        "txt",
+        "-o",
+        out.path().to_str().unwrap(),
+        &server.url("interview-aac.m4a"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let w = wer(&reference(), &words(&out.path().join("interview-aac.txt")));
+    assert!(w <= file_mode().0 + 0.005, "direct URL WER {w:.3}");
+}
