@@ -33,7 +33,8 @@ struct Cut {
 fn cut() -> &'static Cut {
     static CUT: OnceLock<Cut> = OnceLock::new();
     CUT.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("spacescribe-hls-{}", std::process::id()));
+        // Under target/ (remade each run), so test runs leave nothing in /tmp.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hls-cut");
         std::fs::create_dir_all(dir.join("enc")).unwrap();
         let ffmpeg = |args: &[&str]| {
             let s = Command::new("ffmpeg")
