@@ -40,7 +40,8 @@ pub enum ModelsAction {
 
 #[derive(Args, Debug, Clone)]
 pub struct TranscribeArgs {
-    /// Audio files, or folders (every audio file under them, recursively).
+    /// Audio files, folders (every audio file under them, recursively), `-` for standard
+    /// input, or http(s) URLs (an audio file streamed, or an HLS playlist .m3u8).
     #[arg(required_unless_present = "list")]
     pub inputs: Vec<PathBuf>,
 
@@ -56,6 +57,10 @@ pub struct TranscribeArgs {
     /// Transcribe again inputs whose outputs are up to date (default: skip them).
     #[arg(long)]
     pub force: bool,
+
+    /// Stem of the output files (default: the file's or URL's name, `stdin` for `-`).
+    #[arg(long)]
+    pub name: Option<String>,
 
     #[command(flatten)]
     pub engine: EngineArgs,
@@ -166,6 +171,22 @@ pub struct LiveArgs {
     /// With --input-file: feed faster than real time by this factor (tests).
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
+
+    /// Follow a live (or finished) HLS stream: the URL of its .m3u8 playlist.
+    #[arg(long, conflicts_with_all = ["device", "input_file"])]
+    pub url: Option<String>,
+
+    /// Stem of the session's files (default: live-<time>, <file>-live or <url name>-live).
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// Also show the running board on a web page at this port (0 picks a free one).
+    #[arg(long, value_name = "PORT")]
+    pub serve: Option<u16>,
+
+    /// Address for --serve; other machines can reach the page only if you change it.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
 
     #[command(flatten)]
     pub engine: EngineArgs,

@@ -67,6 +67,12 @@ pub fn collect(
         }
     };
     for arg in args {
+        let text = arg.to_string_lossy();
+        if text == "-" || crate::source::http::is_url(&text) {
+            // A stream: named later from its URL (or `--name`), outputs straight into OUT.
+            inputs.push(input(arg, out.to_path_buf()));
+            continue;
+        }
         if !arg.is_dir() {
             inputs.push(single(arg));
             continue;

@@ -4,6 +4,7 @@
 
 pub mod align;
 pub mod audio_copy;
+pub mod board;
 pub mod build_info;
 pub mod cli;
 pub mod commands;
@@ -11,6 +12,7 @@ pub mod config;
 pub mod diarize;
 pub mod document;
 pub mod edit;
+pub mod gaps;
 pub mod gpu;
 pub mod inputs;
 pub mod journal;
@@ -28,3 +30,4 @@ pub mod timefmt;
 pub mod transcribe;
 pub mod transcript;
 pub mod vad;
+pub mod web;

@@ -67,6 +67,10 @@ pub struct Transcript {
     pub speakers: Vec<String>,
     /// Speaker turns, sorted by start; may overlap when two people talk at once.
     pub turns: Vec<SpeakerTurn>,
+    /// Where the stream's audio is missing (segments that never arrived); times above are
+    /// on the stream's clock, so they run on across these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<crate::gaps::Gap>,
 }
 
 impl Transcript {
@@ -112,6 +116,9 @@ impl Transcript {
             span(&mut t.start, &mut t.end);
         }
         self.turns.retain(|t| t.end > t.start);
+        for g in &mut self.gaps {
+            span(&mut g.start, &mut g.end);
+        }
     }
 }
 

@@ -43,6 +43,7 @@ fn conversation() -> Transcript {
         segments,
         speakers: vec!["Host".into(), "Guest".into()],
         turns,
+        gaps: vec![],
     }
 }
 

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use super::live_board::{stream_summary, LiveBoard};
 use super::transcribe::Diarizer;
 use crate::cli::LiveArgs;
 use crate::config::EngineConfig;
@@ -23,6 +24,9 @@ use crate::report::{parse_formats, write_outputs};
 use crate::resample::WHISPER_SAMPLE_RATE;
 use crate::segment::SegmentOptions;
 use crate::source::file::FileSource;
+use crate::source::hls::follow::SharedLog;
+use crate::source::limit::Limited;
+use crate::source::open::open_input;
 use crate::source::ring::{ring, RingFeed};
 use crate::source::{mic, AudioSource};
 use crate::timefmt::hms;
@@ -85,8 +89,18 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
         .collect();
 
     // Open the input before loading models, so a missing device fails fast.
-    let (rate, stem, input) = match &args.input_file {
-        Some(path) => {
+    let (rate, stem, input) = match (&args.url, &args.input_file) {
+        (Some(url), _) => {
+            let opened = open_input(Path::new(url), None, true, Arc::clone(interrupt))?;
+            let log = opened.stream.clone().unwrap_or_default();
+            let stem = format!("{}-live", opened.stem);
+            (
+                opened.source.sample_rate(),
+                stem,
+                Input::Url(opened.source, log),
+            )
+        }
+        (None, Some(path)) => {
             let source = FileSource::open(path)?;
             let stem = format!(
                 "{}-live",
@@ -94,23 +108,39 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
             );
             (source.sample_rate(), stem, Input::File(source))
         }
-        None => {
+        (None, None) => {
             let device = mic::find_device(args.device.as_deref())?;
             let rate = mic::device_rate(&device)?;
             let stem = format!("live-{}", unix_time_stamp());
             (rate, stem, Input::Mic(device))
         }
     };
+    let stem = args.name.clone().unwrap_or(stem);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create output directory {}", args.out.display()))?;
     let mut transcribers = super::transcribe::load_transcribers(&engine, use_gpu)?;
     let vad = SileroVad::load(&vad_path)?;
 
-    let (feed, source, ring_stats) = ring(rate, RING_SECONDS, Arc::clone(interrupt), args.duration);
+    let (feed, ring_source, ring_stats) =
+        ring(rate, RING_SECONDS, Arc::clone(interrupt), args.duration);
+    let mut source: Box<dyn AudioSource> = Box::new(ring_source);
+    let mut stream_log = None;
     let started = Instant::now();
     // The capture lives for the whole run (dropping the microphone stops its stream).
     let mut _microphone = None;
     match input {
+        Input::Url(url_source, log) => {
+            // Network arrival paces a stream; it needs no ring.
+            source = match args.duration {
+                Some(d) => Box::new(Limited::new(url_source, d)),
+                None => url_source,
+            };
+            stream_log = Some(log);
+            eprintln!(
+                "following {} ; Ctrl-C to stop",
+                args.url.as_deref().unwrap_or("")
+            );
+        }
         Input::File(file) => {
             spawn_feeder(file, feed, args.speed, Arc::clone(interrupt));
         }
@@ -131,8 +161,9 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
     let speed = args.speed;
     let pad = live_segment_options().pad_s;
     let progress = Progress::new("live", None, false);
+    let mut board = LiveBoard::start(args)?;
     let run = pipeline::run(
-        Box::new(source),
+        source,
         Box::new(vad),
         live_segment_options(),
         &mut transcribers,
@@ -149,21 +180,38 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
                 } else {
                     None
                 };
+                // Received audio -> the stream's clock (they differ after a gap).
+                let clock = stream_log
+                    .as_ref()
+                    .map(|l| l.lock().unwrap().clock.clone())
+                    .unwrap_or_default();
+                let mut lines = Vec::new();
                 for seg in &chunk.segments {
-                    match speaker {
-                        Some(s) => println!(
-                            "[{}] {}: {}",
-                            hms(seg.start),
-                            default_speaker_label(s),
-                            seg.text
-                        ),
-                        None => println!("[{}] {}", hms(seg.start), seg.text),
-                    }
+                    let at = hms(clock.start_time(seg.start));
+                    let line = match speaker {
+                        Some(s) => format!("[{at}] {}: {}", default_speaker_label(s), seg.text),
+                        None => format!("[{at}] {}", seg.text),
+                    };
+                    println!("{line}");
+                    lines.push(line);
                 }
+                let speech_on_clock: Vec<(f64, f64)> = speech
+                    .iter()
+                    .map(|&(a, b)| (clock.start_time(a), clock.end_time(b)))
+                    .collect();
+                board.update(speaker, &speech_on_clock, &lines, clock.gaps());
                 // Delay from the moment the utterance's last speech was fed to now.
                 if let Some(&(_, end)) = speech.last() {
-                    let fed_at = (end - pad).max(0.0) / speed;
-                    let delay = started.elapsed().as_secs_f64() - fed_at;
+                    let speech_end = (end - pad).max(0.0);
+                    let delay = match &stream_log {
+                        // A stream: from the arrival of the segment holding the speech's end.
+                        Some(log) => log
+                            .lock()
+                            .unwrap()
+                            .arrival_of(speech_end)
+                            .map_or(0.0, |a| a.at.elapsed().as_secs_f64()),
+                        None => started.elapsed().as_secs_f64() - speech_end / speed,
+                    };
                     if !chunk.segments.is_empty() {
                         latencies.push(delay);
                     }
@@ -176,9 +224,15 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
         },
     )?;
     let wav_seconds = recorder.finish()?;
+    board.finish();
     let mut transcript = assemble(&run.chunks, run.duration);
     if let Some(d) = &diarizer {
         d.label(&mut transcript, &run);
+    }
+    if let Some(log) = &stream_log {
+        let log = log.lock().unwrap();
+        log.clock.apply(&mut transcript);
+        eprintln!("{}", stream_summary(&log));
     }
     let doc = RunDocument::new(transcript, Some(wav_path.clone()), formats.clone());
     let report_audio = doc.report_audio(&args.out, None);
@@ -194,7 +248,19 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
         written.last().unwrap().display(),
         wav_seconds
     );
-    eprintln!("{}", latency_summary(&latencies));
+    let summary = latency_summary(&latencies);
+    if stream_log.is_some() {
+        // From a stream, delays count from the arrival of the segment holding the speech.
+        eprintln!(
+            "{}",
+            summary.replace(
+                "end of utterance to its line",
+                "segment arrival to its line"
+            )
+        );
+    } else {
+        eprintln!("{summary}");
+    }
     eprintln!(
         "wrote {}",
         written
@@ -209,6 +275,7 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
 enum Input {
     File(FileSource),
     Mic(cpal::Device),
+    Url(Box<dyn AudioSource>, SharedLog),
 }
 
 /// Push a decoded file into the ring in 20 ms blocks at wall-clock pace x `speed`, as a

@@ -26,7 +26,7 @@ use crate::report::{parse_formats, write_outputs, Format};
 use crate::segment::SegmentOptions;
 use crate::source::clip::read_clip_16k;
 use crate::source::file::FileSource;
-use crate::source::AudioSource;
+use crate::source::open::open_input;
 use crate::transcribe::whisper::WhisperModel;
 use crate::transcribe::{assemble, ChunkTranscriber};
 use crate::transcript::Transcript;
@@ -147,14 +147,20 @@ pub fn run(args: &TranscribeArgs, interrupt: &AtomicBool) -> Result<usize> {
     // Loaded when the first input needs them: a re-run over a finished archive only reads.
     let mut transcribers = None;
 
+    if args.name.is_some() && inputs.len() > 1 {
+        anyhow::bail!("--name names one input's outputs: give one input with it");
+    }
     let (mut done, mut skipped, mut failed) = (0, 0, 0);
     for input in &inputs {
         if interrupt.load(Ordering::SeqCst) {
             break;
         }
+        // A file is known by its content; a stream (standard input, a URL) is not, so it
+        // is never skipped and starts over.
         let provenance = match &input.problem {
             Some(problem) => Err(anyhow::anyhow!("{problem}")),
-            None => settings.for_input(&input.path),
+            None if is_stream(&input.path) => Ok(None),
+            None => settings.for_input(&input.path).map(Some),
         };
         let provenance = match provenance {
             Ok(p) => p,
@@ -165,7 +171,10 @@ pub fn run(args: &TranscribeArgs, interrupt: &AtomicBool) -> Result<usize> {
                 continue;
             }
         };
-        if !args.force && up_to_date(input, &provenance, &formats) {
+        let done_before = provenance
+            .as_ref()
+            .is_some_and(|p| up_to_date(input, p, &formats));
+        if !args.force && done_before {
             if !args.quiet {
                 eprintln!("skipped (up to date): {}", input.path.display());
             }
@@ -270,6 +279,12 @@ fn run_settings(
     RunSettings::new(&roles, options)
 }
 
+/// Standard input or a URL, not a file.
+fn is_stream(input: &Path) -> bool {
+    let text = input.to_string_lossy();
+    text == "-" || crate::source::http::is_url(&text)
+}
+
 /// Done before with the same input, models and options, complete, every output there.
 fn up_to_date(input: &Input, provenance: &Provenance, formats: &[Format]) -> bool {
     let file = |ext: &str| input.out_dir.join(format!("{}.{ext}", input.stem));
@@ -288,7 +303,7 @@ fn up_to_date(input: &Input, provenance: &Provenance, formats: &[Format]) -> boo
 #[allow(clippy::too_many_arguments)] // the command's loaded state, passed down once
 fn transcribe_one(
     input: &Input,
-    provenance: Provenance,
+    provenance: Option<Provenance>,
     vad_path: &Path,
     transcribers: &mut [Box<dyn ChunkTranscriber>],
     diarizer: Option<&Diarizer>,
@@ -297,39 +312,56 @@ fn transcribe_one(
     archive: &ArchiveProgress,
     interrupt: &AtomicBool,
 ) -> Result<f64> {
-    let (path, out_dir, stem) = (&input.path, &input.out_dir, &input.stem);
-    let source = FileSource::open(path)?;
+    let opened = open_input(&input.path, args.name.as_deref(), false, Default::default())?;
+    let (path, out_dir) = (&input.path, &input.out_dir);
+    let stem = &opened.stem;
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
-    let report_audio = report_audio_for(
-        path,
-        out_dir,
-        args.embed_audio && formats.contains(&Format::Html),
-    )?;
+    let report_audio = match &opened.local_file {
+        Some(file) => report_audio_for(
+            file,
+            out_dir,
+            args.embed_audio && formats.contains(&Format::Html),
+        )?,
+        None => Default::default(),
+    };
     let vad = SileroVad::load(vad_path)?;
     let label = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    crate::report::remove_stale_temp_files(out_dir, stem);
-    let mut journal = Journal::open(&Journal::path_for(out_dir, stem), &provenance.fingerprint())?;
-    if let Some(aside) = &journal.set_aside {
+    // Files resume from their journal; a stream (standard input, a URL) starts over.
+    let mut journal = match &provenance {
+        Some(p) => {
+            crate::report::remove_stale_temp_files(out_dir, stem);
+            Some(Journal::open(
+                &Journal::path_for(out_dir, stem),
+                &p.fingerprint(),
+            )?)
+        }
+        None => None,
+    };
+    if let Some(aside) = journal.as_ref().and_then(|j| j.set_aside.as_ref()) {
         eprintln!(
             "note: {}: the journal there was made by another model, options or input; set aside as {}",
             path.display(),
             aside.display()
         );
     }
-    if !journal.done.is_empty() && !args.quiet {
+    let resume = journal
+        .as_mut()
+        .map(|j| std::mem::take(&mut j.done))
+        .unwrap_or_default();
+    if !resume.is_empty() && !args.quiet {
         eprintln!(
             "{}: resuming ({} chunks were done before)",
             path.display(),
-            journal.done.len()
+            resume.len()
         );
     }
-    let progress = archive.file(&label, source.duration_hint());
+    let progress = archive.file(&label, opened.source.duration_hint());
     let run = pipeline::run(
-        Box::new(source),
+        opened.source,
         Box::new(vad),
         SegmentOptions::default(),
         transcribers,
@@ -337,8 +369,11 @@ fn transcribe_one(
         &progress,
         interrupt,
         pipeline::RunHooks {
-            resume: std::mem::take(&mut journal.done),
-            on_finished: Some(Box::new(|chunk| journal.journal.append(chunk))),
+            resume,
+            on_finished: journal.as_mut().map(|j| {
+                Box::new(|chunk: &pipeline::ChunkResult| j.journal.append(chunk))
+                    as pipeline::FinishedTap
+            }),
             ..Default::default()
         },
     )
@@ -348,9 +383,16 @@ fn transcribe_one(
     if let Some(d) = diarizer {
         d.label(&mut transcript, &run);
     }
-    let mut doc = RunDocument::new(transcript, Some(path.to_path_buf()), formats.to_vec());
+    let missing = opened
+        .stream
+        .as_ref()
+        .map(|log| log.lock().unwrap().clock.clone());
+    if let Some(clock) = &missing {
+        clock.apply(&mut transcript);
+    }
+    let mut doc = RunDocument::new(transcript, opened.local_file, formats.to_vec());
     doc.embed_audio = args.embed_audio;
-    doc.made_by = Some(provenance);
+    doc.made_by = provenance;
     // An interrupted run's outputs cover what was done; they are never taken as finished.
     doc.partial = run.interrupted || run.stopped_early.is_some();
     let written = write_outputs(out_dir, stem, &doc, formats, &report_audio)?;
@@ -371,16 +413,31 @@ fn transcribe_one(
         );
     }
     if run.interrupted {
+        let resume = match &journal {
+            Some(_) => format!(
+                ", and the same command resumes from {}",
+                Journal::path_for(out_dir, stem).display()
+            ),
+            None => String::new(),
+        };
         anyhow::bail!(
-            "{}: interrupted at {}; the output covers the audio before that, and the same command resumes from {}",
+            "{}: interrupted at {}; the output covers the audio before that{resume}",
             path.display(),
             crate::timefmt::hms(run.duration),
-            Journal::path_for(out_dir, stem).display()
         );
     }
-    journal.journal.remove()?;
+    if let Some(j) = journal {
+        j.journal.remove()?;
+    }
     if let Some(reason) = run.stopped_early {
         anyhow::bail!(reason);
+    }
+    if let Some(gap) = doc.transcript.gaps.first() {
+        anyhow::bail!(
+            "{}: audio missing at {} (segments that never arrived; the outputs mark where)",
+            path.display(),
+            crate::gaps::describe(gap)
+        );
     }
     Ok(run.duration)
 }

@@ -426,6 +426,7 @@ mod tests {
             ],
             speakers: vec!["Host".into(), "Guest".into()],
             turns: vec![turn(0.0, 4.5, 0), turn(4.9, 7.5, 1), turn(8.0, 10.5, 0)],
+            gaps: vec![],
         }
     }
 

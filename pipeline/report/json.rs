@@ -62,6 +62,9 @@ struct JsonRun {
     segments: Vec<JsonSegment>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     turns: Vec<JsonTurn>,
+    /// Where the stream's audio is missing (URL inputs whose segments never arrived).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    gaps: Vec<crate::gaps::Gap>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     outputs: Vec<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
@@ -91,6 +94,14 @@ pub fn write_json(w: &mut dyn Write, doc: &RunDocument) -> io::Result<()> {
         language: t.language.clone(),
         duration: ms(t.duration),
         audio: doc.audio.clone(),
+        gaps: t
+            .gaps
+            .iter()
+            .map(|g| crate::gaps::Gap {
+                start: ms(g.start),
+                end: ms(g.end),
+            })
+            .collect(),
         speakers: (0..t.speakers.len()).map(|i| t.speaker_name(i)).collect(),
         segments: t
             .segments
@@ -275,6 +286,7 @@ pub fn read_json(text: &str) -> Result<RunDocument, String> {
         segments,
         speakers,
         turns,
+        gaps: run.gaps,
     };
     run.history.check().map_err(|e| format!("history: {e}"))?;
     Ok(RunDocument {

@@ -318,6 +318,7 @@ pub(crate) mod fixtures {
                 vec![]
             },
             turns: vec![],
+            gaps: vec![],
         }
     }
 }

@@ -5,9 +5,8 @@
 
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -47,22 +46,7 @@ pub fn router(session: Shared) -> Router {
 
 /// Serve until `stop` is set (Ctrl-C).
 pub fn serve(session: Shared, listener: TcpListener, stop: Arc<AtomicBool>) -> anyhow::Result<()> {
-    listener.set_nonblocking(true)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::from_std(listener)?;
-        axum::serve(listener, router(session))
-            .with_graceful_shutdown(async move {
-                while !stop.load(Ordering::SeqCst) {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            })
-            .await
-    })?;
-    Ok(())
+    crate::web::serve(router(session), listener, stop)
 }
 
 async fn blocking<T: Send + 'static>(

@@ -13,7 +13,7 @@ use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 
 use super::{downmix_interleaved, AudioSource, PcmBlock};
@@ -22,6 +22,7 @@ use super::{downmix_interleaved, AudioSource, PcmBlock};
 const MAX_CONSECUTIVE_DECODE_ERRORS: usize = 32;
 
 pub struct FileSource {
+    /// How messages name the input (a path, a URL, "standard input").
     path: PathBuf,
     format: Box<dyn FormatReader>,
     decoder: Box<dyn AudioDecoder>,
@@ -45,9 +46,21 @@ impl FileSource {
         if len == 0 {
             bail!("{} is empty (0 bytes)", path.display());
         }
-        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        let extension = path.extension().and_then(|e| e.to_str());
+        Self::from_media(Box::new(file), extension, path)
+    }
+
+    /// Decode any byte stream (a download, standard input, HLS segments joined up);
+    /// `label` names it in messages, `extension` helps the format probe.
+    pub fn from_media(
+        media: Box<dyn MediaSource>,
+        extension: Option<&str>,
+        label: &Path,
+    ) -> Result<Self> {
+        let path = label;
+        let mss = MediaSourceStream::new(media, Default::default());
         let mut hint = Hint::new();
-        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        if let Some(ext) = extension {
             hint.with_extension(ext);
         }
         let format = symphonia::default::get_probe()

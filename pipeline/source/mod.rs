@@ -4,8 +4,13 @@
 
 pub mod clip;
 pub mod file;
+pub mod hls;
+pub mod http;
+pub mod limit;
 pub mod mic;
+pub mod open;
 pub mod ring;
+pub mod spool;
 
 use anyhow::Result;
 

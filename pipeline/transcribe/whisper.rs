@@ -102,7 +102,7 @@ impl WhisperModel {
             .create_state()
             .map_err(|e| anyhow!("cannot allocate whisper state: {e:?}"))?;
         Ok(WhisperWorker {
-            _ctx: Arc::clone(&self.ctx),
+            ctx: Arc::clone(&self.ctx),
             state,
             eot: self.eot,
             multilingual: self.multilingual,
@@ -130,8 +130,9 @@ fn check_ggml_file(path: &Path) -> Result<()> {
 }
 
 pub struct WhisperWorker {
-    // Keeps the weights alive as long as the state that points into them.
-    _ctx: Arc<WhisperContext>,
+    // The weights: alive as long as the state that points into them, and the source of a
+    // fresh state per chunk.
+    ctx: Arc<WhisperContext>,
     state: WhisperState,
     eot: i32,
     multilingual: bool,
@@ -329,6 +330,14 @@ impl WhisperWorker {
 
 impl ChunkTranscriber for WhisperWorker {
     fn transcribe(&mut self, chunk: &Chunk, latch: &LanguageLatch) -> Result<ChunkTranscript> {
+        // A fresh state for every chunk (about 5 ms): whisper.cpp keeps the random
+        // generator of its temperature fallback in the state and never reseeds it, so a
+        // reused state makes a chunk's text depend on which chunks its worker decoded
+        // before - two runs of one file, or a run resumed from its journal, would differ.
+        self.state = self
+            .ctx
+            .create_state()
+            .map_err(|e| anyhow!("cannot allocate whisper state: {e:?}"))?;
         let mut language = if self.multilingual {
             self.opts
                 .language

@@ -138,5 +138,6 @@ pub fn conversation() -> Transcript {
         segments,
         speakers: vec!["Host Sam".into(), "Dana".into(), "Caller Ken".into()],
         turns,
+        gaps: vec![],
     }
 }
