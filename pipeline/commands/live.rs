@@ -261,14 +261,7 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
     } else {
         eprintln!("{summary}");
     }
-    eprintln!(
-        "wrote {}",
-        written
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    eprintln!("wrote {}", crate::report::path_list(&written));
     Ok(0)
 }
 

@@ -26,11 +26,7 @@ pub fn run(args: &RebuildArgs) -> Result<usize> {
     eprintln!(
         "{}: rebuilt {}",
         args.run.display(),
-        written
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        crate::report::path_list(&written)
     );
     Ok(0)
 }

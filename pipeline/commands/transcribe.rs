@@ -405,11 +405,7 @@ fn transcribe_one(
             transcript.segments.len(),
             transcript.speakers.len(),
             transcript.language,
-            written
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            crate::report::path_list(&written)
         );
     }
     if run.interrupted {

@@ -172,6 +172,15 @@ pub fn write_outputs(
     Ok(written)
 }
 
+/// `a.txt, a.json, ...`: the files written, for the line that reports them.
+pub fn path_list(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Write through a temporary file next to `path`, then rename it into place.
 pub fn write_atomically(
     path: &Path,
