@@ -3,10 +3,14 @@
 //! turn change becomes two lines with the right names.
 //!
 //! Whisper's word times are often 0.1-0.2 s off at a turn change - WhisperX's best-known
-//! failure is the first word of an answer landing on the questioner. Two guards: a word is
-//! judged on its core (its middle 60%), not its edges; and a run of one or two words
-//! between two stretches of the same speaker that barely touches its own turn (under 40%
-//! overlap) is given back to that speaker.
+//! failure is the first word of an answer landing on the questioner. Three guards: a word is
+//! judged on its core (its middle 60%), not its edges; a run of one or two words between
+//! two stretches of the same speaker that barely touches its own turn (under 40% overlap)
+//! is given back to that speaker; and a speaker change a word or two away from a sentence
+//! end moves to it ("...describes John Dashwood. And" | "Mr. John Dashwood had..." becomes
+//! "...Dashwood." | "And Mr. John Dashwood had..."), since people take turns between
+//! sentences far more often than inside them. The labels are made over all words in time
+//! order, so a change is found even where whisper's segment ends at it.
 
 use crate::transcript::{Segment, SpeakerId, SpeakerTurn, Transcript, Word};
 
@@ -60,6 +64,19 @@ pub fn assign_speakers(t: &mut Transcript) {
         return;
     }
     let turns = t.turns.clone();
+    // Labels over all words at once (segments in order), so the guards see across a
+    // segment end.
+    let words: Vec<Word> = t
+        .segments
+        .iter()
+        .flat_map(|s| s.words.iter().cloned())
+        .collect();
+    let mut all_labels: Vec<Option<SpeakerId>> =
+        words.iter().map(|w| word_speaker(w, &turns, n)).collect();
+    smooth_short_runs(&words, &mut all_labels, &turns, n);
+    move_changes_to_sentence_ends(&words, &mut all_labels);
+    let mut all_labels = all_labels.into_iter();
+
     let mut out = Vec::with_capacity(t.segments.len());
     for seg in std::mem::take(&mut t.segments) {
         if seg.words.is_empty() {
@@ -67,12 +84,7 @@ pub fn assign_speakers(t: &mut Transcript) {
             out.push(Segment { speaker, ..seg });
             continue;
         }
-        let mut labels: Vec<Option<SpeakerId>> = seg
-            .words
-            .iter()
-            .map(|w| word_speaker(w, &turns, n))
-            .collect();
-        smooth_short_runs(&seg.words, &mut labels, &turns, n);
+        let labels: Vec<Option<SpeakerId>> = all_labels.by_ref().take(seg.words.len()).collect();
         let mut start = 0;
         for i in 1..=seg.words.len() {
             if i == seg.words.len() || labels[i] != labels[start] {
@@ -98,6 +110,77 @@ pub fn assign_speakers(t: &mut Transcript) {
         }
     }
     t.segments = out;
+}
+
+/// Words that close a sentence: a final ".", "?" or "!" (and not a title like "Mr." or an
+/// initial like "J.").
+fn ends_sentence(word: &str) -> bool {
+    const TITLES: [&str; 8] = ["mr.", "mrs.", "ms.", "dr.", "st.", "prof.", "vs.", "mt."];
+    let w = word
+        .trim()
+        .trim_end_matches(['"', '\'', ')', '\u{201d}', '\u{2019}']);
+    let lower = w.to_lowercase();
+    let initial = w.chars().count() == 2 && w.starts_with(char::is_uppercase);
+    w.ends_with(['?', '!']) || (w.ends_with('.') && !TITLES.contains(&lower.as_str()) && !initial)
+}
+
+/// How far (in words) a speaker change may move to reach a sentence end, and how close in
+/// time the moved words must be to the change.
+const SENTENCE_SNAP_WORDS: usize = 2;
+const SENTENCE_SNAP_S: f64 = 1.5;
+
+/// Move each speaker change that falls just after or just before a sentence end onto it:
+/// the last one or two words of a run after its last sentence end go to the next speaker
+/// (they open the next speaker's sentence), and the first one or two words of a run up
+/// to its first sentence end go to the previous speaker when that speaker's run stopped
+/// mid-sentence (they close it).
+fn move_changes_to_sentence_ends(words: &[Word], labels: &mut [Option<SpeakerId>]) {
+    let mut i = 1;
+    while i < labels.len() {
+        let change = labels[i] != labels[i - 1] && labels[i].is_some() && labels[i - 1].is_some();
+        if !change || ends_sentence(&words[i - 1].word) {
+            i += 1;
+            continue;
+        }
+        // A change mid-sentence, between words i-1 and i; the runs on either side.
+        let run_start = (0..i)
+            .rev()
+            .take_while(|&k| labels[k] == labels[i - 1])
+            .last()
+            .unwrap_or(i - 1);
+        let run_end = (i..labels.len())
+            .take_while(|&k| labels[k] == labels[i])
+            .last()
+            .unwrap_or(i);
+        // Trailing words after the last sentence end of the run before the change.
+        let trailing = (run_start..i - 1)
+            .rev()
+            .take(SENTENCE_SNAP_WORDS)
+            .find(|&k| ends_sentence(&words[k].word))
+            .map(|k| k + 1)
+            .filter(|&k| words[i].start - words[k].start <= SENTENCE_SNAP_S);
+        if let Some(first_moved) = trailing {
+            let next = labels[i];
+            labels[first_moved..i].iter_mut().for_each(|l| *l = next);
+            i += 1;
+            continue;
+        }
+        // Leading words of the run after the change, up to its first sentence end, while
+        // that run goes on after them.
+        let leading = (i..=run_end)
+            .take(SENTENCE_SNAP_WORDS)
+            .find(|&k| ends_sentence(&words[k].word))
+            .filter(|&k| k < run_end && words[k].end - words[i - 1].end <= SENTENCE_SNAP_S);
+        if let Some(last_moved) = leading {
+            let previous = labels[i - 1];
+            labels[i..=last_moved]
+                .iter_mut()
+                .for_each(|l| *l = previous);
+            i = last_moved + 1;
+            continue;
+        }
+        i += 1;
+    }
 }
 
 /// Give 1-2 word runs back to the speaker on both sides when they barely touch their own
@@ -221,6 +304,105 @@ mod tests {
         assign_speakers(&mut t);
         assert_eq!(t.segments.len(), 1, "{:?}", t.segments);
         assert_eq!(t.segments[0].speaker, Some(0));
+    }
+
+    #[test]
+    fn the_first_word_of_a_sentence_goes_with_the_rest_of_it() {
+        // Whisper times "And" in the gap, nearer the producer; the reader's turn starts
+        // at 39.4 with "And Mr. John Dashwood". Across two segments, as whisper splits it.
+        let mut t = transcript(
+            vec![
+                word("describes", 37.0, 37.6),
+                word("John", 37.6, 37.9),
+                word("Dashwood.", 37.9, 38.5),
+                word("And", 38.6, 38.9),
+            ],
+            vec![turn(31.9, 38.6, 0), turn(39.4, 45.0, 1)],
+        );
+        let mut second = transcript(
+            vec![
+                word("Mr.", 39.5, 39.8),
+                word("John", 39.8, 40.1),
+                word("Dashwood", 40.1, 40.6),
+                word("had", 40.6, 40.8),
+            ],
+            vec![],
+        );
+        t.segments.append(&mut second.segments);
+        assign_speakers(&mut t);
+        let lines: Vec<(String, Option<usize>)> = t
+            .segments
+            .iter()
+            .map(|s| (s.text.clone(), s.speaker))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                ("describes John Dashwood.".to_string(), Some(0)),
+                ("And".to_string(), Some(1)),
+                ("Mr. John Dashwood had".to_string(), Some(1)),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_last_word_of_a_sentence_goes_back_to_its_speaker() {
+        // B's turn is found to start at "selfish." although A is still finishing.
+        let mut t = transcript(
+            vec![
+                word("just", 1.0, 1.2),
+                word("a", 1.2, 1.3),
+                word("little", 1.3, 1.6),
+                word("selfish.", 1.9, 2.4),
+                word("Exactly,", 2.6, 3.0),
+                word("and", 3.0, 3.2),
+            ],
+            vec![turn(0.0, 1.7, 0), turn(1.8, 3.5, 1)],
+        );
+        assign_speakers(&mut t);
+        assert_eq!(t.segments[0].text, "just a little selfish.");
+        assert_eq!(t.segments[0].speaker, Some(0));
+        assert_eq!(t.segments[1].text, "Exactly, and");
+    }
+
+    #[test]
+    fn a_change_between_sentences_or_far_from_one_stays() {
+        assert!(ends_sentence("Dashwood.") && ends_sentence("you?\""));
+        assert!(!ends_sentence("Mr.") && !ends_sentence("J.") && !ends_sentence("and"));
+        let words = [
+            word("one", 0.0, 0.3),
+            word("two", 0.3, 0.6),
+            word("three.", 0.6, 0.9),
+            word("four", 0.9, 1.2),
+            word("five", 1.2, 1.5),
+            word("six", 1.5, 1.8),
+            word("seven", 1.8, 2.1),
+        ];
+        // Three words after the sentence end: too far to move.
+        let mut labels = vec![
+            Some(0),
+            Some(0),
+            Some(0),
+            Some(0),
+            Some(0),
+            Some(0),
+            Some(1),
+        ];
+        move_changes_to_sentence_ends(&words, &mut labels);
+        assert_eq!(labels[5], Some(0));
+        // Already at the sentence end.
+        let mut labels = vec![
+            Some(0),
+            Some(0),
+            Some(0),
+            Some(1),
+            Some(1),
+            Some(1),
+            Some(1),
+        ];
+        let before = labels.clone();
+        move_changes_to_sentence_ends(&words, &mut labels);
+        assert_eq!(labels, before);
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub enum Command {
     Rebuild(RebuildArgs),
     /// Check and correct a run in the browser: play the audio, fix speakers and words.
     Review(ReviewArgs),
+    /// Speaking-time statistics (stats.json or .csv to standard output) of any
+    /// diarization given as RTTM: a reference, another tool's output, an edited file.
+    Stats(StatsArgs),
     /// Show or manage the installed models.
     Models {
         #[command(subcommand)]
@@ -126,6 +129,20 @@ pub struct RebuildArgs {
     /// Output formats, as for transcribe (default: the ones the run wrote).
     #[arg(long)]
     pub formats: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct StatsArgs {
+    /// The RTTM file (one SPEAKER line per stretch of speech).
+    pub rttm: PathBuf,
+
+    /// Length of the recording in seconds, for silence (default: the last turn's end).
+    #[arg(long)]
+    pub duration: Option<f64>,
+
+    /// Write CSV (one row per speaker) instead of JSON.
+    #[arg(long)]
+    pub csv: bool,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -192,6 +192,43 @@ mod tests {
         assert!(!path.exists());
     }
 
+    /// Thousands of arbitrary floats come back bit for bit: serde_json's default float
+    /// parser may be one ulp off, and an f32 read through an f64 can round twice; either
+    /// makes a resumed two-hour run differ from an uninterrupted one.
+    #[test]
+    fn every_float_comes_back_bit_for_bit() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut record = chunk(7);
+        record.windows[0].embedding = (0..20_000)
+            .map(|_| f32::from_bits(next() as u32 & 0x3fff_ffff) - 1.0)
+            .collect();
+        record.speech = (0..5_000)
+            .map(|_| {
+                let start = (next() >> 11) as f64 / (1u64 << 53) as f64 * 7200.0;
+                (start, start + (next() >> 11) as f64 / (1u64 << 53) as f64)
+            })
+            .collect();
+        let line = serde_json::to_vec(&record).unwrap();
+        let back: ChunkResult = serde_json::from_slice(&line).unwrap();
+        let bits32 = |c: &ChunkResult| -> Vec<u32> {
+            c.windows[0].embedding.iter().map(|x| x.to_bits()).collect()
+        };
+        let bits64 = |c: &ChunkResult| -> Vec<u64> {
+            c.speech
+                .iter()
+                .flat_map(|(a, b)| [a.to_bits(), b.to_bits()])
+                .collect()
+        };
+        assert!(bits32(&back) == bits32(&record), "an f32 changed");
+        assert!(bits64(&back) == bits64(&record), "an f64 changed");
+    }
+
     #[test]
     fn a_journal_of_another_run_is_set_aside() {
         let dir = tempfile::tempdir().unwrap();

@@ -56,6 +56,7 @@ fn main() -> ExitCode {
         Command::Live(args) => commands::live::run(args, &interrupt),
         Command::Rebuild(args) => commands::rebuild::run(args),
         Command::Review(args) => commands::review::run(args, &interrupt),
+        Command::Stats(args) => commands::stats::run(args),
         Command::Models { action } => commands::models::run(action),
     };
     // Ctrl-C is how a review ends, not a failure.

@@ -118,7 +118,8 @@ pub fn run(
     } else {
         bounded::<Chunk>(2 * workers)
     };
-    let (result_tx, result_rx) = unbounded::<Result<ChunkResult>>();
+    // Each result says whether it came from the journal (nothing new to record).
+    let (result_tx, result_rx) = unbounded::<Result<(ChunkResult, bool)>>();
     let stop = AtomicBool::new(false);
     let language = LanguageLatch::default();
     // A resumed run keeps the language its first chunks were transcribed in.
@@ -158,7 +159,7 @@ pub fn run(
                         break;
                     }
                     if let Some(done) = resume.get(&chunk.id).filter(|r| r.end == chunk.end()) {
-                        let _ = tx.send(Ok(done.clone()));
+                        let _ = tx.send(Ok((done.clone(), true)));
                         continue;
                     }
                     let result = transcriber
@@ -184,7 +185,7 @@ pub fn run(
                             })
                         });
                     let failed = result.is_err();
-                    let _ = tx.send(result);
+                    let _ = tx.send(result.map(|r| (r, false)));
                     if failed {
                         stop.store(true, Ordering::SeqCst);
                         break;
@@ -202,8 +203,7 @@ pub fn run(
         let mut first_error = None;
         for result in result_rx {
             match result {
-                Ok(r) => {
-                    let resumed = resume.get(&r.transcript.id) == Some(&r);
+                Ok((r, resumed)) => {
                     if let (false, Some(f)) = (resumed, on_finished.as_mut()) {
                         if let Err(e) = f(&r) {
                             stop.store(true, Ordering::SeqCst);

@@ -5,16 +5,22 @@
 //! - **talk time** of a speaker: the union of their turns, in seconds.
 //! - **share**: talk time / total speech, where total speech is the union of everyone's
 //!   turns (so shares add up to more than 100% only by the overlap).
-//! - **turn**: a stretch in which one speaker holds the floor. It starts when they start
-//!   speaking and ends when someone else starts speaking while they are silent, or when
-//!   they are silent for more than 2.0 s. Silence up to 2.0 s inside it, and someone else
-//!   talking over them (an overlap), do not end it.
+//! - **stretch**: one piece of the union of a speaker's speech (speech with no silence of
+//!   theirs inside).
+//! - **backchannel**: a stretch shorter than 1.0 s that starts and ends inside one stretch
+//!   of another speaker ("yeah", "right" while someone holds the floor). It is neither a
+//!   turn nor an interruption; it counts in talk time.
+//! - **turn**: built from the other stretches: a stretch in which one speaker holds the
+//!   floor. It starts when they start speaking and ends when someone else starts a
+//!   (non-backchannel) stretch while they are silent, or when they are silent for more
+//!   than 2.0 s. Silence up to 2.0 s inside it, and someone else talking over them, do not
+//!   end it.
 //! - **mean / longest turn**: over that speaker's turns, from the turn's first speech to
 //!   its last; the longest is the longest monologue.
 //! - **words** assigned to the speaker; **words per minute** = words / talk minutes.
-//! - **interruption**: A interrupts B when A starts speaking while B is speaking and B
-//!   goes on speaking for at least 0.5 s after A's start. Counted once per A start
-//!   (made by A, suffered by B). A backchannel ("yeah") over B counts too.
+//! - **interruption**: A interrupts B when a (non-backchannel) stretch of A starts while a
+//!   (non-backchannel) stretch of B is under way and B goes on for at least 0.5 s after
+//!   A's start. Counted once per A stretch (made by A, suffered by B).
 //! - **overlap** of a speaker: time they speak while at least one other person speaks.
 //! - totals: duration of the audio, speech, silence (duration - speech), overlap (time
 //!   with two or more speakers), number of speakers who spoke, dominant speaker (largest
@@ -22,12 +28,17 @@
 
 use serde::Serialize;
 
-use crate::transcript::{round_ms, SpeakerTurn, Transcript};
+use crate::transcript::{round_ms, Transcript};
 
 /// Silence longer than this ends a turn.
 pub const TURN_GAP_S: f64 = 2.0;
 /// An interrupted speaker must keep talking this long after the interrupter starts.
 pub const INTERRUPTION_MIN_S: f64 = 0.5;
+/// A stretch inside another speaker's stretch and shorter than this is a backchannel.
+pub const BACKCHANNEL_MAX_S: f64 = 1.0;
+
+/// The definitions in one sentence, for the reports' footers.
+pub const DEFINITIONS: &str = "a turn ends when someone else speaks or after more than 2 s of silence; a backchannel is speech under 1 s inside someone else's speech (neither a turn nor an interruption); an interruption is starting to speak while someone talks who then goes on for at least 0.5 s.";
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SpeakerStats {
@@ -42,6 +53,7 @@ pub struct SpeakerStats {
     pub words_per_minute: f64,
     pub interruptions_made: usize,
     pub interruptions_suffered: usize,
+    pub backchannels: usize,
     pub overlap_s: f64,
 }
 
@@ -107,16 +119,39 @@ fn multi_coverage(per: &[Vec<(f64, f64)>]) -> Vec<(f64, f64)> {
     union(pieces)
 }
 
-/// The turns (floor-holding stretches) of speaker `s`, as (start, end).
-fn floor_turns(s: usize, per: &[Vec<(f64, f64)>]) -> Vec<(f64, f64)> {
-    let mine = &per[s];
-    let others: Vec<(f64, f64)> = union(
+/// Everyone's speech but speaker `s`'s, as one union.
+fn others_union(s: usize, per: &[Vec<(f64, f64)>]) -> Vec<(f64, f64)> {
+    union(
         per.iter()
             .enumerate()
             .filter(|(i, _)| *i != s)
             .flat_map(|(_, v)| v.iter().copied())
             .collect(),
-    );
+    )
+}
+
+/// Time intervals (start, end) in seconds.
+type Intervals = Vec<(f64, f64)>;
+
+/// Each speaker's stretches split into (floor stretches, backchannels).
+fn split_backchannels(per: &[Intervals]) -> Vec<(Intervals, Intervals)> {
+    (0..per.len())
+        .map(|s| {
+            per[s].iter().partition(|&&(a, b)| {
+                let inside_another = per
+                    .iter()
+                    .enumerate()
+                    .any(|(o, v)| o != s && v.iter().any(|&(o0, o1)| o0 < a && b < o1));
+                !(b - a < BACKCHANNEL_MAX_S && inside_another)
+            })
+        })
+        .collect()
+}
+
+/// The turns of speaker `s`, as (start, end), from everyone's floor stretches.
+fn floor_turns(s: usize, floor: &[Vec<(f64, f64)>]) -> Vec<(f64, f64)> {
+    let mine = &floor[s];
+    let others = others_union(s, floor);
     let mut out: Vec<(f64, f64)> = Vec::new();
     for &(a, b) in mine {
         if let Some(last) = out.last_mut() {
@@ -158,26 +193,17 @@ pub fn compute_stats(t: &Transcript) -> ConversationStats {
             words[s] += 1;
         }
     }
-    let (made, suffered) = interruptions(&t.turns, n);
+    let (floor, backchannels): (Vec<_>, Vec<_>) = split_backchannels(&per).into_iter().unzip();
+    let (made, suffered) = interruptions(&floor);
     let mut speakers: Vec<SpeakerStats> = (0..n)
         .map(|s| {
             let talk_s = total(&per[s]);
-            let turns = floor_turns(s, &per);
+            let turns = floor_turns(s, &floor);
             let longest = turns
                 .iter()
                 .copied()
                 .max_by(|a, b| (a.1 - a.0).total_cmp(&(b.1 - b.0)))
                 .unwrap_or((0.0, 0.0));
-            let others: Vec<Vec<(f64, f64)>> = vec![
-                per[s].clone(),
-                union(
-                    per.iter()
-                        .enumerate()
-                        .filter(|(i, _)| *i != s)
-                        .flat_map(|(_, v)| v.iter().copied())
-                        .collect(),
-                ),
-            ];
             SpeakerStats {
                 name: t.speaker_name(s),
                 talk_s,
@@ -202,7 +228,8 @@ pub fn compute_stats(t: &Transcript) -> ConversationStats {
                 },
                 interruptions_made: made[s],
                 interruptions_suffered: suffered[s],
-                overlap_s: total(&intersect(&others[0], &others[1])),
+                backchannels: backchannels[s].len(),
+                overlap_s: total(&intersect(&per[s], &others_union(s, &per))),
             }
         })
         .collect();
@@ -235,27 +262,22 @@ pub fn compute_stats(t: &Transcript) -> ConversationStats {
     }
 }
 
-/// (made, suffered) per speaker.
-fn interruptions(turns: &[SpeakerTurn], n: usize) -> (Vec<usize>, Vec<usize>) {
-    let mut made = vec![0; n];
-    let mut suffered = vec![0; n];
-    for a in turns {
-        // Speech of A starting while another speaker's speech is under way.
-        for b in turns {
-            if b.speaker != a.speaker
-                && b.start < a.start
-                && a.start < b.end
-                && b.end - a.start >= INTERRUPTION_MIN_S
-            {
-                // A continuation of A's own speech (A was already talking) is no new start.
-                let already_talking = turns
-                    .iter()
-                    .any(|c| c.speaker == a.speaker && c.start < a.start && c.end >= a.start);
-                if !already_talking {
-                    made[a.speaker] += 1;
-                    suffered[b.speaker] += 1;
-                }
-                break;
+/// (made, suffered) per speaker, from the floor stretches (backchannels left out).
+fn interruptions(floor: &[Vec<(f64, f64)>]) -> (Vec<usize>, Vec<usize>) {
+    let mut made = vec![0; floor.len()];
+    let mut suffered = vec![0; floor.len()];
+    for (a, stretches) in floor.iter().enumerate() {
+        for &(start, _) in stretches {
+            // The first other speaker whose stretch is under way and goes on long enough.
+            let interrupted = (0..floor.len()).find(|&b| {
+                b != a
+                    && floor[b].iter().any(|&(b0, b1)| {
+                        b0 < start && start < b1 && b1 - start >= INTERRUPTION_MIN_S
+                    })
+            });
+            if let Some(b) = interrupted {
+                made[a] += 1;
+                suffered[b] += 1;
             }
         }
     }
@@ -265,6 +287,7 @@ fn interruptions(turns: &[SpeakerTurn], n: usize) -> (Vec<usize>, Vec<usize>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transcript::SpeakerTurn;
 
     fn turn(start: f64, end: f64, speaker: usize) -> SpeakerTurn {
         SpeakerTurn {
@@ -326,6 +349,60 @@ mod tests {
         );
         assert_eq!(s.speakers[1].interruptions_made, 0);
         assert_eq!(s.speakers[0].interruptions_suffered, 0);
+    }
+
+    #[test]
+    fn a_short_reply_inside_someone_elses_speech_is_a_backchannel() {
+        // A talks 0-10; B says "yeah" 3.0-3.6 inside it, then cuts in for real at 8.
+        // C cuts into B at 11 (B goes on 1 s). D's 0.8 s at 11.8-12.6 ends after both B
+        // and C: inside no one stretch, so it is no backchannel but an interruption of C
+        // (B goes on only 0.2 s after D starts).
+        let s = stats(
+            vec![
+                turn(0.0, 10.0, 0),
+                turn(3.0, 3.6, 1),
+                turn(8.0, 12.0, 1),
+                turn(11.0, 12.5, 2),
+                turn(11.8, 12.6, 3),
+            ],
+            &["A", "B", "C", "D"],
+            13.0,
+        );
+        let counts = |i: usize| {
+            let p = &s.speakers[i];
+            (
+                p.turns,
+                p.backchannels,
+                p.interruptions_made,
+                p.interruptions_suffered,
+            )
+        };
+        // (turns, backchannels, interruptions made, suffered)
+        assert_eq!(counts(0), (1, 0, 0, 1));
+        assert_eq!(counts(1), (1, 1, 1, 1));
+        assert_eq!(counts(2), (1, 0, 1, 1));
+        assert_eq!(counts(3), (1, 0, 1, 0));
+        // The backchannel still counts as B's talk time.
+        assert!((s.speakers[1].talk_s - 4.6).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_backchannel_in_a_pause_does_not_end_the_turn() {
+        // A pauses 3-4; B's 0.5 s "mm" inside C's long stretch, during A's pause, is a
+        // backchannel and does not take the floor from A.
+        let s = stats(
+            vec![
+                turn(0.0, 3.0, 0),
+                turn(4.0, 6.0, 0),
+                turn(2.0, 8.0, 2),
+                turn(3.2, 3.7, 1),
+            ],
+            &["A", "B", "C"],
+            8.0,
+        );
+        assert_eq!(s.speakers[0].turns, 1);
+        assert_eq!(s.speakers[1].backchannels, 1);
+        assert_eq!(s.speakers[1].turns, 0);
     }
 
     #[test]

@@ -1,4 +1,10 @@
-"""Score spacescribe's output on the samples (see scripts/eval)."""
+"""Score spacescribe's output on the samples (see scripts/eval).
+
+Per sample: DER (collar 0.25 s each side, and none), WER, cpWER (speaker-attributed WER: each
+reference speaker's words against the words of the found speaker mapped to them, the mapping
+that makes the fewest errors), share error per speaker, and per speaker the counts reporters
+quote - turns, interruptions made, backchannels - against the same counts computed from the
+reference RTTM by `spacescribe stats` (one implementation of the definitions)."""
 
 import argparse
 import json
@@ -10,6 +16,8 @@ import time
 from pathlib import Path
 
 import jiwer
+import numpy as np
+from scipy.optimize import linear_sum_assignment
 from pyannote.core import Annotation, Segment
 from pyannote.metrics.diarization import DiarizationErrorRate
 
@@ -38,6 +46,54 @@ def normalize(text):
     return " ".join(text.split())
 
 
+def ref_words_by_speaker(name):
+    """Reference words per reference speaker label (the RTTM's), in time order."""
+    turns = json.loads((ROOT / "samples" / f"{name}.ref.json").read_text())
+    out = {}
+    for t in sorted(turns, key=lambda t: t["start"]):
+        out.setdefault(t["speaker"], []).extend(normalize(t["text"]).split())
+    return out
+
+
+def hyp_words_by_speaker(doc):
+    out = {}
+    for seg in doc["segments"]:
+        for w in seg.get("words", []):
+            words = normalize(w["word"]).split()
+            out.setdefault(w.get("speaker") or "?", []).extend(words)
+    return out
+
+
+def cpwer(ref, hyp):
+    """Speaker-attributed WER: the pairing of reference and found speakers with the fewest
+    word errors (a speaker left unpaired counts all their words as errors)."""
+    refs, hyps = list(ref), list(hyp)
+    n = max(len(refs), len(hyps))
+    cost = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            r = " ".join(ref[refs[i]]) if i < len(refs) else ""
+            h = " ".join(hyp[hyps[j]]) if j < len(hyps) else ""
+            if not r:
+                cost[i, j] = len(h.split())
+            elif not h:
+                cost[i, j] = len(r.split())
+            else:
+                m = jiwer.process_words(r, h)
+                cost[i, j] = m.substitutions + m.deletions + m.insertions
+    rows, cols = linear_sum_assignment(cost)
+    return cost[rows, cols].sum() / sum(len(v) for v in ref.values())
+
+
+def speaker_counts(stats_json):
+    return {p["name"]: p for p in stats_json["speakers"]}
+
+
+def count_ok(ref, hyp):
+    """Within 1, or 10% of the reference, whichever is larger."""
+    return abs(ref - hyp) <= max(1.0, 0.1 * ref)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="tiny.en")
@@ -50,7 +106,7 @@ def main():
         with tempfile.TemporaryDirectory() as out:
             t0 = time.perf_counter()
             p = subprocess.run([str(ROOT / "target/release/spacescribe"), "transcribe", "--quiet",
-                                "--model", a.model, "--formats", "txt,json,rttm", "--out", out, str(audio)],
+                                "--model", a.model, "--formats", "txt,json,rttm,stats.json", "--out", out, str(audio)],
                                capture_output=True, text=True)
             wall = time.perf_counter() - t0
             if p.returncode != 0:
@@ -58,6 +114,10 @@ def main():
             stem = audio.stem
             hyp = read_rttm(Path(out) / f"{stem}.rttm")
             doc = json.loads((Path(out) / f"{stem}.json").read_text())
+            hyp_stats = speaker_counts(json.loads((Path(out) / f"{stem}.stats.json").read_text()))
+        ref_stats = speaker_counts(json.loads(subprocess.run(
+            [str(ROOT / "target/release/spacescribe"), "stats", str(ROOT / "samples" / f"{name}.rttm")],
+            check=True, capture_output=True, text=True).stdout))
         ref = read_rttm(ROOT / "samples" / f"{name}.rttm")
         der_c = DiarizationErrorRate(collar=0.5, skip_overlap=False)  # pyannote's collar is the total width
         der_0 = DiarizationErrorRate(collar=0.0, skip_overlap=False)
@@ -65,21 +125,38 @@ def main():
         mapping = der_0.optimal_mapping(ref, hyp)  # hyp label -> ref label
         ref_sh, hyp_sh = shares(ref), shares(hyp)
         mapped = {mapping.get(h, h): v for h, v in hyp_sh.items()}
-        share_err = max(abs(ref_sh[r] - mapped.get(r, 0.0)) for r in ref_sh)
+        share_errs = {r: mapped.get(r, 0.0) - ref_sh[r] for r in ref_sh}
+        share_err = max(abs(e) for e in share_errs.values())
+        inverse = {r: h for h, r in mapping.items()}
+        counts = {}
+        for r, rs in ref_stats.items():
+            hs = hyp_stats.get(inverse.get(r), {})
+            counts[r] = {k: (rs[k], hs.get(k, 0)) for k in ("turns", "interruptions_made", "backchannels")}
+        counts_ok = all(count_ok(a, b) for c in counts.values() for a, b in c.values())
         dominant_ok = max(ref_sh, key=ref_sh.get) == max(mapped, key=mapped.get)
         hyp_text = " ".join(s["text"] for s in doc["segments"])
         ref_text = (ROOT / "samples" / f"{name}.ref.txt").read_text()
         w = jiwer.wer(normalize(ref_text), normalize(hyp_text))
-        rows.append({"sample": name, "der_collar_0.25": d_c, "der_no_collar": d_0, "wer": w,
+        cp = cpwer(ref_words_by_speaker(name), hyp_words_by_speaker(doc))
+        rows.append({"sample": name, "der_collar_0.25": d_c, "der_no_collar": d_0, "wer": w, "cpwer": cp,
+                     "share_error_per_speaker": share_errs, "counts_ref_found": counts, "counts_ok": counts_ok,
                      "speakers_ref": len(ref.labels()), "speakers_found": len(hyp.labels()),
                      "max_share_error": share_err, "dominant_right": dominant_ok, "wall_s": wall})
     print(f"model {a.model}\n")
-    print("| sample | DER (collar 0.25) | DER (no collar) | WER | speakers ref/found | max share error | dominant right | wall s |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| sample | DER (collar 0.25) | DER (no collar) | WER | cpWER | speakers ref/found | max share error | dominant right | counts within 1/10% | wall s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['sample']} | {100*r['der_collar_0.25']:.1f}% | {100*r['der_no_collar']:.1f}% | {100*r['wer']:.1f}% | "
-              f"{r['speakers_ref']}/{r['speakers_found']} | {100*r['max_share_error']:.1f} pts | "
-              f"{'yes' if r['dominant_right'] else 'NO'} | {r['wall_s']:.1f} |")
+              f"{100*r['cpwer']:.1f}% | {r['speakers_ref']}/{r['speakers_found']} | {100*r['max_share_error']:.1f} pts | "
+              f"{'yes' if r['dominant_right'] else 'NO'} | {'yes' if r['counts_ok'] else 'NO'} | {r['wall_s']:.1f} |")
+    print("\nPer speaker: share error (points, found - reference); turns, interruptions made, "
+          "backchannels as reference/found (* = off by more than 1 and 10%)\n")
+    print("| sample | speaker | share error | turns | interruptions | backchannels |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        for spk, c in r["counts_ref_found"].items():
+            cells = [f"{a}/{b}{'' if count_ok(a, b) else ' *'}" for a, b in c.values()]
+            print(f"| {r['sample']} | {spk} | {100*r['share_error_per_speaker'][spk]:+.1f} | " + " | ".join(cells) + " |")
     if a.json:
         Path(a.json).write_text(json.dumps(rows, indent=2))
 

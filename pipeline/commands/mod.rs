@@ -5,6 +5,7 @@ pub mod live_board;
 pub mod models;
 pub mod rebuild;
 pub mod review;
+pub mod stats;
 pub mod transcribe;
 
 /// Exit code for what a retry can fix (EX_TEMPFAIL): SIGTERM, a full disk.

@@ -21,7 +21,7 @@ use docx_rs::{
     TableLayoutType, TableRow, WidthType,
 };
 
-use crate::report::html::headline;
+use crate::report::html::{headline, stats_cells, totals_line, STATS_COLUMNS};
 use crate::stats::{ConversationStats, SpeakerStats};
 use crate::timefmt::hms;
 use crate::transcript::Transcript;
@@ -30,25 +30,10 @@ use crate::transcript::Transcript;
 /// reproducible (the run's real time is in its JSON, not here).
 const FIXED_DATE: &str = "1970-01-01T00:00:00Z";
 
-/// The statistics table's columns, as in the HTML report.
-const COLUMNS: [&str; 11] = [
-    "Speaker",
-    "Talk time",
-    "Share",
-    "Turns",
-    "Mean turn",
-    "Longest turn",
-    "Words",
-    "Words/min",
-    "Interrupted others",
-    "Was interrupted",
-    "Overlap",
-];
-
 /// Column widths in twentieths of a point: the name wider, the numbers narrow, about the
 /// text width of an A4 or Letter page with default margins.
 const SPEAKER_COLUMN: usize = 1500;
-const NUMBER_COLUMN: usize = 780;
+const NUMBER_COLUMN: usize = 710;
 
 /// Grey for the time stamps, as in the HTML report.
 const TIME_COLOUR: &str = "8A939C";
@@ -121,33 +106,13 @@ fn sub_line(s: &ConversationStats) -> String {
     )
 }
 
-fn totals_line(s: &ConversationStats) -> String {
-    format!(
-        "Silence: {} · overlap: {} · definitions: a turn ends when someone else speaks or after more than 2 s of silence; an interruption is starting to speak while someone talks who then goes on for at least 0.5 s.",
-        hms(s.silence_s),
-        hms(s.overlap_s)
-    )
-}
-
 /// One row's cells, formatted as the HTML report formats them.
-fn stats_row(p: &SpeakerStats) -> [String; 11] {
-    [
-        xml_safe(&p.name),
-        hms(p.talk_s),
-        format!("{:.0}%", p.share * 100.0),
-        p.turns.to_string(),
-        format!("{:.1} s", p.mean_turn_s),
-        format!("{:.1} s at {}", p.longest_turn_s, hms(p.longest_turn_start)),
-        p.words.to_string(),
-        format!("{:.0}", p.words_per_minute),
-        p.interruptions_made.to_string(),
-        p.interruptions_suffered.to_string(),
-        format!("{:.1} s", p.overlap_s),
-    ]
+fn stats_row(p: &SpeakerStats) -> [String; 12] {
+    stats_cells(p).map(|c| xml_safe(&c))
 }
 
 fn stats_table(s: &ConversationStats, ids: &mut ParagraphIds) -> Table {
-    let header = COLUMNS.map(str::to_string);
+    let header = STATS_COLUMNS.map(str::to_string);
     let rows = std::iter::once((header, true))
         .chain(s.speakers.iter().map(|p| (stats_row(p), false)))
         .map(|(cells, is_header)| {
@@ -173,7 +138,7 @@ fn stats_table(s: &ConversationStats, ids: &mut ParagraphIds) -> Table {
         })
         .collect();
     Table::new(rows)
-        .set_grid((0..COLUMNS.len()).map(column_width).collect())
+        .set_grid((0..STATS_COLUMNS.len()).map(column_width).collect())
         .layout(TableLayoutType::Fixed)
 }
 
@@ -282,7 +247,7 @@ mod tests {
         };
         assert!(xml.contains(">talk<"), "title missing");
         assert!(xml.contains(&escaped(&headline(&s))), "headline missing");
-        for column in COLUMNS {
+        for column in STATS_COLUMNS {
             assert!(xml.contains(&format!(">{column}<")), "{column} missing");
         }
         assert!(xml.contains(">SPEAKER_00<") && xml.contains(">Ana &lt;Guest&gt;<"));

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::report::ReportAudio;
-use crate::stats::ConversationStats;
+use crate::stats::{ConversationStats, SpeakerStats, DEFINITIONS};
 use crate::timefmt::hms;
 use crate::transcript::Transcript;
 
@@ -38,6 +38,50 @@ pub fn escape(s: &str) -> String {
 
 fn pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
+}
+
+/// The per-speaker table's columns; the Word report has the same table.
+pub const STATS_COLUMNS: [&str; 12] = [
+    "Speaker",
+    "Talk time",
+    "Share",
+    "Turns",
+    "Mean turn",
+    "Longest turn",
+    "Words",
+    "Words/min",
+    "Interrupted others",
+    "Was interrupted",
+    "Backchannels",
+    "Overlap",
+];
+
+/// One speaker's cells under `STATS_COLUMNS`, as plain text.
+pub fn stats_cells(p: &SpeakerStats) -> [String; 12] {
+    [
+        p.name.clone(),
+        hms(p.talk_s),
+        pct(p.share),
+        p.turns.to_string(),
+        format!("{:.1} s", p.mean_turn_s),
+        format!("{:.1} s at {}", p.longest_turn_s, hms(p.longest_turn_start)),
+        p.words.to_string(),
+        format!("{:.0}", p.words_per_minute),
+        p.interruptions_made.to_string(),
+        p.interruptions_suffered.to_string(),
+        p.backchannels.to_string(),
+        format!("{:.1} s", p.overlap_s),
+    ]
+}
+
+/// "Silence: ... · overlap: ... · definitions: ...", under the table.
+pub fn totals_line(s: &ConversationStats) -> String {
+    format!(
+        "Silence: {} · overlap: {} · definitions: {}",
+        hms(s.silence_s),
+        hms(s.overlap_s),
+        DEFINITIONS
+    )
 }
 
 /// "SPEAKER_00 spoke 62% of the time, 2.4× as much as SPEAKER_01."
@@ -324,33 +368,28 @@ pub fn summary_html(t: &Transcript, s: &ConversationStats, title: &str) -> Strin
     h.push_str("</svg>\n");
 
     // Table.
-    h.push_str(
-        "<h2>Per speaker</h2>\n<table><thead><tr><th>Speaker</th><th>Talk time</th><th>Share</th><th>Turns</th><th>Mean turn</th><th>Longest turn</th><th>Words</th><th>Words/min</th><th>Interrupted others</th><th>Was interrupted</th><th>Overlap</th></tr></thead><tbody>\n",
-    );
-    for (i, p) in s.speakers.iter().enumerate() {
-        let _ = writeln!(
-            h,
-            r#"<tr><td><i class="dot" style="background:{}"></i>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1} s</td><td>{:.1} s at {}</td><td>{}</td><td>{:.0}</td><td>{}</td><td>{}</td><td>{:.1} s</td></tr>"#,
-            colour(i),
-            escape(&p.name),
-            hms(p.talk_s),
-            pct(p.share),
-            p.turns,
-            p.mean_turn_s,
-            p.longest_turn_s,
-            hms(p.longest_turn_start),
-            p.words,
-            p.words_per_minute,
-            p.interruptions_made,
-            p.interruptions_suffered,
-            p.overlap_s
-        );
+    h.push_str("<h2>Per speaker</h2>\n<table><thead><tr>");
+    for c in STATS_COLUMNS {
+        let _ = write!(h, "<th>{c}</th>");
     }
-    let _ = write!(
+    h.push_str("</tr></thead><tbody>\n");
+    for (i, p) in s.speakers.iter().enumerate() {
+        let cells = stats_cells(p);
+        let _ = write!(
+            h,
+            r#"<tr><td><i class="dot" style="background:{}"></i>{}</td>"#,
+            colour(i),
+            escape(&cells[0])
+        );
+        for c in &cells[1..] {
+            let _ = write!(h, "<td>{}</td>", escape(c));
+        }
+        h.push_str("</tr>\n");
+    }
+    let _ = writeln!(
         h,
-        "</tbody></table>\n<p class=\"totals\">Silence: {} · overlap: {} · definitions: a turn ends when someone else speaks or after more than 2 s of silence; an interruption is starting to speak while someone talks who then goes on for at least 0.5 s.</p>\n",
-        hms(s.silence_s),
-        hms(s.overlap_s)
+        "</tbody></table>\n<p class=\"totals\">{}</p>",
+        escape(&totals_line(s))
     );
 
     h

@@ -3,7 +3,9 @@
 
 use std::io::{self, Write};
 
-use crate::transcript::Transcript;
+use anyhow::{bail, Context, Result};
+
+use crate::transcript::{SpeakerTurn, Transcript};
 
 pub fn write_rttm(w: &mut dyn Write, t: &Transcript, recording: &str) -> io::Result<()> {
     // Names with spaces would break the whitespace-separated fields.
@@ -19,6 +21,48 @@ pub fn write_rttm(w: &mut dyn Write, t: &Transcript, recording: &str) -> io::Res
         )?;
     }
     Ok(())
+}
+
+/// The speaker turns of an RTTM file (any diarizer's, or a reference): speakers numbered
+/// in order of first appearance, turns in file order, the duration the last turn's end.
+/// Lines other than `SPEAKER` are skipped; a malformed one is an error naming its line.
+pub fn read_rttm(text: &str) -> Result<Transcript> {
+    let mut t = Transcript::default();
+    for (i, line) in text.lines().enumerate() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.first() != Some(&"SPEAKER") {
+            continue;
+        }
+        let parse = |k: usize, what: &str| -> Result<f64> {
+            let v: f64 = fields
+                .get(k)
+                .with_context(|| format!("line {}: no {what}", i + 1))?
+                .parse()
+                .with_context(|| format!("line {}: {what} is not a number", i + 1))?;
+            if !v.is_finite() || v < 0.0 {
+                bail!("line {}: {what} {v} is not a time", i + 1);
+            }
+            Ok(v)
+        };
+        let (start, duration) = (parse(3, "start")?, parse(4, "duration")?);
+        let Some(name) = fields.get(7) else {
+            bail!("line {}: no speaker name (field 8)", i + 1);
+        };
+        let speaker = match t.speakers.iter().position(|s| s == name) {
+            Some(k) => k,
+            None => {
+                t.speakers.push(name.to_string());
+                t.speakers.len() - 1
+            }
+        };
+        t.turns.push(SpeakerTurn {
+            start,
+            end: start + duration,
+            speaker,
+        });
+        t.duration = t.duration.max(start + duration);
+    }
+    Ok(t)
 }
 
 #[cfg(test)]
@@ -51,5 +95,28 @@ mod tests {
             "SPEAKER my_talk 1 0.500 1.750 <NA> <NA> SPEAKER_00 <NA> <NA>\n\
              SPEAKER my_talk 1 2.000 1.000 <NA> <NA> Ana_Lopez <NA> <NA>\n"
         );
+    }
+
+    #[test]
+    fn reads_what_it_writes() {
+        let text = "SPEAKER talk 1 0.500 1.750 <NA> <NA> Ann <NA> <NA>\n\
+                    SPEAKER talk 1 2.000 1.000 <NA> <NA> Bob <NA> <NA>\n\
+                    SPEAKER talk 1 3.500 0.500 <NA> <NA> Ann <NA> <NA>\n";
+        let t = read_rttm(text).unwrap();
+        assert_eq!(t.speakers, ["Ann", "Bob"]);
+        assert_eq!(
+            t.turns.iter().map(|x| x.speaker).collect::<Vec<_>>(),
+            [0, 1, 0]
+        );
+        assert!((t.duration - 4.0).abs() < 1e-9);
+        let mut out = Vec::new();
+        write_rttm(&mut out, &t, "talk").unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), text.replace("  ", ""));
+    }
+
+    #[test]
+    fn a_bad_line_is_named() {
+        let e = read_rttm("SPEAKER x 1 0.5 abc <NA> <NA> A <NA> <NA>\n").unwrap_err();
+        assert_eq!(format!("{e:#}").split(':').next(), Some("line 1"));
     }
 }

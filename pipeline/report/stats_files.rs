@@ -20,12 +20,12 @@ fn csv_field(s: &str) -> String {
 pub fn write_stats_csv(w: &mut dyn Write, s: &ConversationStats) -> io::Result<()> {
     writeln!(
         w,
-        "speaker,talk_s,share,turns,mean_turn_s,longest_turn_s,longest_turn_start_s,words,words_per_minute,interruptions_made,interruptions_suffered,overlap_s"
+        "speaker,talk_s,share,turns,mean_turn_s,longest_turn_s,longest_turn_start_s,words,words_per_minute,interruptions_made,interruptions_suffered,backchannels,overlap_s"
     )?;
     for p in &s.speakers {
         writeln!(
             w,
-            "{},{:.2},{:.4},{},{:.2},{:.2},{:.2},{},{:.1},{},{},{:.2}",
+            "{},{:.2},{:.4},{},{:.2},{:.2},{:.2},{},{:.1},{},{},{},{:.2}",
             csv_field(&p.name),
             p.talk_s,
             p.share,
@@ -37,6 +37,7 @@ pub fn write_stats_csv(w: &mut dyn Write, s: &ConversationStats) -> io::Result<(
             p.words_per_minute,
             p.interruptions_made,
             p.interruptions_suffered,
+            p.backchannels,
             p.overlap_s
         )?;
     }
