@@ -165,6 +165,7 @@ mod tests {
                 embedding: vec![0.1, -0.333_333_34, 1e-7],
             }],
             locals: vec![],
+            vad_calls: vec![vec![0.25, 0.987_654_3], vec![]],
         }
     }
 

@@ -22,7 +22,7 @@ use crate::resample::{StreamResampler, WHISPER_SAMPLE_RATE};
 use crate::segment::{Chunk, SegmentOptions, Segmenter};
 use crate::source::AudioSource;
 use crate::transcribe::{ChunkTranscriber, ChunkTranscript, LanguageLatch};
-use crate::vad::SpeechProbability;
+use crate::vad::{ReplayVad, SpeechProbability};
 
 /// What a worker makes of one chunk: everything the final stages need from it, so a
 /// journal of these lets an interrupted run resume where it stopped.
@@ -35,6 +35,10 @@ pub struct ChunkResult {
     pub speech: Vec<(f64, f64)>,
     pub windows: Vec<SpeakerWindow>,
     pub locals: Vec<LocalSpeaker>,
+    /// The VAD outputs that led up to the chunk (see `Chunk::vad_calls`); a resume replays
+    /// those of the journal's unbroken first chunks. Absent in older journals.
+    #[serde(default)]
+    pub vad_calls: Vec<Vec<f32>>,
 }
 
 /// Everything a run produced, in time order.
@@ -129,6 +133,16 @@ pub fn run(
     {
         language.set(lang);
     }
+    // Replay the VAD over the audio of the unbroken run of finished chunks from the start.
+    let vad: Box<dyn SpeechProbability> = if resume.contains_key(&0) {
+        let recorded = (0..)
+            .map_while(|id| resume.get(&id))
+            .flat_map(|r| r.vad_calls.iter().cloned())
+            .collect();
+        Box::new(ReplayVad::new(recorded, vad))
+    } else {
+        vad
+    };
     let resume = &resume;
 
     std::thread::scope(|scope| -> Result<RunOutput> {
@@ -154,7 +168,7 @@ pub fn run(
             let tx = result_tx.clone();
             scope.spawn(move || {
                 let mut recent = segment_with_recent_audio.then(RecentAudio::default);
-                for chunk in rx {
+                for mut chunk in rx {
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
@@ -162,6 +176,7 @@ pub fn run(
                         let _ = tx.send(Ok((done.clone(), true)));
                         continue;
                     }
+                    let vad_calls = std::mem::take(&mut chunk.vad_calls);
                     let result = transcriber
                         .transcribe(&chunk, language)
                         .and_then(|transcript| {
@@ -182,6 +197,7 @@ pub fn run(
                                 speech: chunk.speech.clone(),
                                 windows: speakers.windows,
                                 locals: speakers.locals,
+                                vad_calls,
                             })
                         });
                     let failed = result.is_err();

@@ -307,6 +307,9 @@ pub struct Chunk {
     pub samples: Vec<f32>,
     /// Speech regions inside the chunk, in absolute seconds.
     pub speech: Vec<(f64, f64)>,
+    /// What each VAD call since the previous chunk returned, in call order: a resumed run
+    /// hands these back instead of running the model again over audio it has done.
+    pub vad_calls: Vec<Vec<f32>>,
 }
 
 impl Chunk {
@@ -329,6 +332,8 @@ pub struct Segmenter {
     next_id: usize,
     regions: Vec<FrameRegion>,
     pad: u64,
+    /// VAD outputs not yet handed to a chunk (see `Chunk::vad_calls`).
+    vad_calls: Vec<Vec<f32>>,
 }
 
 impl Segmenter {
@@ -344,6 +349,7 @@ impl Segmenter {
             vad_pos: 0,
             next_id: 0,
             regions: Vec::new(),
+            vad_calls: Vec::new(),
         }
     }
 
@@ -385,6 +391,7 @@ impl Segmenter {
         let skip = (context as usize) / FRAME_SAMPLES;
         self.detector
             .push(&probs[skip.min(probs.len())..], &mut self.regions);
+        self.vad_calls.push(probs);
         // A partial last frame only happens at the end of the stream.
         self.vad_pos += len.div_ceil(FRAME_SAMPLES as u64) * FRAME_SAMPLES as u64;
         self.drain_regions(out, false);
@@ -450,6 +457,7 @@ impl Segmenter {
                 .iter()
                 .map(|s| (s.start as f64 / SR, s.end as f64 / SR))
                 .collect(),
+            vad_calls: std::mem::take(&mut self.vad_calls),
         });
         self.next_id += 1;
     }
