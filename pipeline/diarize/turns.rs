@@ -201,7 +201,8 @@ pub fn label_turns_scored(
 
 /// Who talks over someone until they stop and then goes on alone is the interrupter: an
 /// overlap run that lasts until the talked-over speaker's run ends, followed within
-/// `HANDOVER_S` by a run of a third speaker alone, is given to that speaker. The voice of
+/// `HANDOVER_S` by a run of someone else alone, is given to that speaker and joined to their
+/// run (it is one stretch of their speech, talked over at first). The voice of
 /// an interruption's first second, heard under another voice, is the least sure thing the
 /// segmentation says (on the panel sample, three interruptions were heard as the host).
 fn overlap_to_the_next_speaker(
@@ -219,7 +220,9 @@ fn overlap_to_the_next_speaker(
         let lasts_until_they_stop = o.1 + handover >= talked_over.1;
         let next_follows = next.0 <= o.1 + handover;
         if lasts_until_they_stop && next_follows && next.2 != talked_over.2 {
+            // One stretch of speech: across the short pause too.
             o.2 = next.2;
+            o.1 = o.1.max(next.0);
         }
     }
 }
@@ -312,6 +315,11 @@ mod tests {
         let mut overlaps = [(30, 40, 1), (80, 100, 1)];
         overlap_to_the_next_speaker(&lead, &mut overlaps);
         assert_eq!(overlaps, [(30, 40, 1), (80, 100, 2)]);
+        // A short pause between the overlap and the speaker's own run is bridged.
+        let lead = [(0, 100, 0), (120, 200, 2)];
+        let mut overlaps = [(80, 95, 1)];
+        overlap_to_the_next_speaker(&lead, &mut overlaps);
+        assert_eq!(overlaps, [(80, 120, 2)]);
         // The next speaker alone starts too late after the overlap: left as heard.
         let lead = [(0, 100, 0), (140, 200, 2)];
         let mut overlaps = [(80, 100, 1)];
