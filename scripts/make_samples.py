@@ -44,6 +44,7 @@ class Voice:
     engine: str  # piper | hibari | flite | festival | file
     arg: str = ""  # flite voice name / festival voice function
     gain_db: float = 0.0  # speakers are not all equally loud on a real Space
+    phone: bool = False  # a caller on a phone line: 300-3400 Hz, 8 kHz mu-law, line noise
 
 
 VOICES = {
@@ -56,6 +57,15 @@ VOICES = {
     "librivox_reader": Voice("librivox_reader", "file", gain_db=-1.0),
 }
 
+# The rapid sample: own gains, spread over 8 dB (a loud host, a quiet guest, a phone caller).
+RAPID_VOICES = {
+    "joe": Voice("joe", "piper", gain_db=2.5),
+    "heart": Voice("heart", "hibari", gain_db=0.0),
+    "slt": Voice("slt", "flite", "slt", gain_db=-1.5),
+    "awb": Voice("awb", "flite", "awb", gain_db=-5.5),
+    "rms_phone": Voice("rms_phone", "flite", "rms", gain_db=-3.0, phone=True),
+}
+
 # ---------------------------------------------------------------- scripts
 #
 # A Turn is one speaker's contribution: pieces of text (or FILE:<id> for real
@@ -65,6 +75,9 @@ VOICES = {
 #   during=f  start at fraction f of the floor holder's turn without taking the
 #             floor (backchannels, failed interruptions)
 #   at=t      start at absolute time t
+#   inside=f  a backchannel: centred near fraction f of the floor holder's turn, moved to
+#             the nearest place where it lies wholly inside one stretch of their speech
+#             with at least INSIDE_MARGIN_S to spare on each side
 
 
 @dataclass
@@ -74,6 +87,7 @@ class Turn:
     gap: float = 0.6
     during: float | None = None
     at: float | None = None
+    inside: float | None = None
     pieces: list = field(default_factory=list)  # filled when mixed: (start, end, text, speech stretches)
 
 
@@ -181,6 +195,118 @@ PANEL = [
     T("slt", "Thank you.", gap=-0.5),
 ]
 
+# A fast X Space: short turns, people talking over each other, a phone caller, backchannels.
+# Host Theo (joe), market organiser Priya (heart), councillor Ruth (slt), stallholder
+# Callum (awb, the quietest), caller Dev on a phone line (rms_phone).
+RAPID = [
+    T("joe", "Hey everyone, welcome back to Riverside Live. It's Theo, and tonight it's all about "
+      "the night market.", 0.9,
+      "Priya runs it, Ruth sits on the council, and Callum sells food there every Friday. "
+      "Priya, is it coming back or not?", at=2.5),
+    T("heart", "Yeah.", inside=0.55),
+    T("heart", "It's coming back. First Friday in May.", gap=0.4),
+    T("joe", "For real this time?", gap=0.3),
+    T("heart", "For real. The licence was signed this morning.", gap=0.3),
+    T("awb", "About time, honestly.", gap=0.4),
+    T("joe", "Ruth, what changed?", gap=0.3),
+    T("slt", "Two things. We found the money for the toilets and the lighting, and the residents' "
+      "group agreed to a trial with a ten o'clock finish instead of midnight, which was the "
+      "sticking point for everybody on the lane.", gap=0.5),
+    T("joe", "Mm-hm.", inside=0.4),
+    T("awb", "Ten o'clock is when the good trade starts, though.", gap=-0.9),
+    T("slt", "I know.", gap=0.3),
+    T("joe", "Callum, how much of your takings comes after ten?", gap=0.3),
+    T("awb", "Half, maybe more. People eat late on a Friday. Families come early, and the young "
+      "crowd comes after nine and stays until we pack up the van.", gap=0.5),
+    T("heart", "Right.", inside=0.35),
+    T("heart", "But the families are the ones who kept the market alive all through the winter.", gap=-1.0),
+    T("awb", "Sure, that's fair.", gap=0.3),
+    T("joe", "Okay, let's take a call. Dev, you're on.", gap=0.3),
+    T("rms_phone", "Hi Theo, thanks. I live on Water Lane, right behind the car park.", 0.6,
+      "Last summer the bins overflowed every single week, and the gulls had a party on my roof.", gap=0.8),
+    T("joe", "Wow.", inside=0.75),
+    T("joe", "That sounds grim.", gap=0.3),
+    T("rms_phone", "It was grim.", gap=0.3),
+    T("heart", "Dev, that one is on us. This year we have a cleaning crew from nine until midnight, "
+      "and twice as many bins along the whole river path.", gap=0.4),
+    T("awb", "That's what you said last year as well.", during=0.35),
+    T("rms_phone", "Twice as many is still not enough if nobody empties them.", gap=-0.9),
+    T("heart", "They get emptied every hour.", gap=0.3),
+    T("rms_phone", "Okay. I'll believe it when I see it.", gap=0.3),
+    T("joe", "Ruth, can the council check that?", gap=0.3),
+    T("slt", "Yes. The licence has conditions, and our officers will walk the site every Friday "
+      "night for the first two months of the season.", gap=0.4),
+    T("rms_phone", "Sure.", inside=0.5),
+    T("joe", "Every Friday?", gap=0.3),
+    T("slt", "Every Friday.", gap=0.2),
+    T("awb", "Can I say something about the stalls themselves?", gap=0.5),
+    T("joe", "Go for it.", gap=0.2),
+    T("awb", "The pitch fee went up by forty percent. Forty. For a small food stall that is the "
+      "whole profit of one night a month, and it comes straight out of my pocket.", gap=0.3),
+    T("joe", "Right.", inside=0.3),
+    T("heart", "The fee pays for the toilets and the cleaning crew that Dev just asked us for.", gap=-1.0),
+    T("awb", "Then let the council pay for the toilets, they are the ones who wanted them.", gap=-0.9),
+    T("slt", "We are paying for half.", gap=0.3),
+    T("joe", "Half? I didn't know that.", gap=0.3),
+    T("slt", "It was in the report. Nobody reads the reports.", gap=0.3),
+    T("joe", "Guilty.", gap=0.3),
+    T("heart", "Look, we also added a cheaper pitch for new traders. It's a half-size pitch at the "
+      "back, by the river, for a third of the price.", gap=0.4),
+    T("awb", "Yeah.", inside=0.45),
+    T("joe", "Callum, does that help?", gap=0.3),
+    T("awb", "For the new folk, aye. Not for me.", gap=0.4),
+    T("joe", "Fair enough. Ruth, what about parking?", gap=0.3),
+    T("slt", "The car park stays open, but the top level is for stalls and vans. We are running "
+      "an extra bus from the station every twenty minutes until eleven o'clock at night.", gap=0.4),
+    T("heart", "Mm-hm.", inside=0.3),
+    T("rms_phone", "Until eleven, but the market closes at ten?", gap=-0.9),
+    T("slt", "People stay for a drink afterwards.", gap=0.3),
+    T("rms_phone", "Right under my window.", gap=0.3),
+    T("joe", "Dev, you are not going to let this go.", gap=0.3),
+    T("rms_phone", "Not a chance.", gap=0.3),
+    T("joe", "Priya, what's new at the market this year?", gap=0.5),
+    T("heart", "We have live music on the old bandstand, a kids' corner with games until eight, "
+      "and twelve new food stalls, including a Filipino grill and a Georgian bakery.", gap=0.4),
+    T("slt", "Wow.", inside=0.5),
+    T("awb", "Twelve new food stalls, so twelve more people cooking the same chips as me.", gap=-0.8),
+    T("heart", "Nobody cooks chips like you, Callum.", gap=0.3),
+    T("awb", "That's true.", gap=0.3),
+    T("joe", "Live music though. Ruth, is that allowed after nine?", gap=0.3),
+    T("slt", "Acoustic only after nine, and the speakers face the river, not the houses on the lane.", gap=0.4),
+    T("rms_phone", "Okay.", inside=0.5),
+    T("joe", "Dev, does that work for you?", gap=0.4),
+    T("rms_phone", "Acoustic is fine. It was the drums last year that drove us mad. Every Friday, "
+      "the same drummer, playing the same song over and over again.", gap=0.4),
+    T("joe", "Yeah.", inside=0.6),
+    T("heart", "That drummer has been asked to play somewhere else.", gap=-0.9),
+    T("joe", "Diplomatically put.", gap=0.3),
+    T("awb", "He plays at my cousin's pub now.", gap=0.3),
+    T("joe", "Of course he does.", gap=0.2),
+    T("slt", "Can I just add one thing about safety? We will have first aid on site and two "
+      "marshals at the river steps, because those steps are slippery when it rains.", gap=0.5),
+    T("heart", "Right.", inside=0.45),
+    T("joe", "Good, because I slipped on them last year.", gap=-0.8),
+    T("slt", "You and half the town.", gap=0.3),
+    T("joe", "Okay, quick round before we wrap. One word for the first Friday. Priya?", gap=0.4),
+    T("heart", "Busy.", gap=0.3),
+    T("joe", "Callum?", gap=0.2),
+    T("awb", "Hungry.", gap=0.3),
+    T("joe", "Ruth?", gap=0.2),
+    T("slt", "Tidy.", gap=0.3),
+    T("joe", "And Dev?", gap=0.2),
+    T("rms_phone", "Quiet, please.", gap=0.4),
+    T("joe", "We will see.", 0.6, "So here's the deal. Toilets, lighting, a cleaning crew, a ten "
+      "o'clock finish, and we all check in again after two months.", gap=0.3),
+    T("awb", "Sure.", inside=0.4),
+    T("slt", "Right.", inside=0.8),
+    T("awb", "And a proper look at the pitch fees, please.", gap=-0.9),
+    T("heart", "We can talk about the fees in June.", gap=0.2),
+    T("joe", "The fees, noted. Thanks everyone, see you down at the river on the first Friday in May.", gap=0.3),
+    T("heart", "Thanks, Theo.", gap=0.2),
+    T("awb", "Cheers.", gap=0.1),
+    T("rms_phone", "Bye now.", gap=0.2),
+]
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -269,7 +395,8 @@ def level(x: np.ndarray, gain_db: float) -> np.ndarray:
 class Renderer:
     """Renders text pieces to trimmed 16 kHz audio, caching by voice + text."""
 
-    def __init__(self, cache: Path, joe_model: Path, files: dict):
+    def __init__(self, cache: Path, joe_model: Path, files: dict, voices: dict = VOICES):
+        self.voices = voices
         self.cache = cache
         self.cache.mkdir(parents=True, exist_ok=True)
         self.joe_model = joe_model
@@ -310,17 +437,64 @@ class Renderer:
         return out
 
     def piece(self, speaker: str, text: str) -> np.ndarray:
-        voice = VOICES[speaker]
-        return level(trim(load_16k(self.raw(voice, text))), voice.gain_db)
+        voice = self.voices[speaker]
+        x = load_16k(self.raw(voice, text))
+        if voice.phone:
+            x = phone_line(x, text)
+        return level(trim(x), voice.gain_db)
+
+
+PHONE_NOISE_DB = -42.0  # line hiss relative to the speech's active RMS
+
+
+def phone_line(x: np.ndarray, text: str) -> np.ndarray:
+    """A caller on a phone line: band-limit to 300-3400 Hz at 8 kHz, add line hiss (seeded
+    by the text), mu-law encode and decode (G.711), and resample back to 16 kHz."""
+    f32 = ["-t", "raw", "-e", "floating-point", "-b", "32", "-c", "1"]
+    narrow = run(["sox", "-D", *f32, "-r", str(SR), "-", *f32, "-r", "8000", "-",
+                  "sinc", "300-3400", "rate", "8000"], input=x.astype("<f4").tobytes()).stdout
+    y = np.frombuffer(narrow, dtype="<f4").astype(np.float64)
+    y *= 10 ** (-18.0 / 20) / np.sqrt(np.mean(y**2) + 1e-12)  # speech around -18 dBFS on the line
+    seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+    rng = np.random.Generator(np.random.PCG64(seed))
+    hiss = np.convolve(rng.standard_normal(len(y)), np.ones(3) / 3, mode="same")
+    hiss *= 10 ** ((-18.0 + PHONE_NOISE_DB) / 20) / np.sqrt(np.mean(hiss**2))
+    y = np.clip(y + hiss, -1.0, 1.0).astype("<f4")
+    ulaw = run(["sox", "-D", *f32, "-r", "8000", "-", "-t", "raw", "-e", "mu-law", "-b", "8", "-c", "1",
+                "-r", "8000", "-"], input=y.tobytes()).stdout
+    back = run(["sox", "-D", "-t", "raw", "-e", "mu-law", "-b", "8", "-c", "1", "-r", "8000", "-",
+                *f32, "-r", str(SR), "-"], input=ulaw).stdout
+    return np.frombuffer(back, dtype="<f4").astype(np.float32)
 
 
 # ---------------------------------------------------------------- mixing
 
 
-def mix(script, renderer: Renderer, transcripts: dict, tail: float = 1.0):
-    """Place every turn on a timeline; returns (audio, turns with piece times filled in)."""
+INSIDE_MARGIN_S = 0.2  # a backchannel placed with inside= keeps this far from its host stretch's edges
+
+
+def inside_start(t: float, dur: float, stretches: list) -> float:
+    """Start time for a piece of length dur centred as near t as possible, wholly inside one
+    of the stretches with INSIDE_MARGIN_S to spare at both ends."""
+    best = None
+    for a, b in stretches:
+        lo, hi = a + INSIDE_MARGIN_S, b - INSIDE_MARGIN_S - dur
+        if hi < lo:
+            continue
+        s = min(max(t - dur / 2, lo), hi)
+        if best is None or abs(s - (t - dur / 2)) < abs(best - (t - dur / 2)):
+            best = s
+    if best is None:
+        sys.exit(f"no stretch long enough to hold a {dur:.2f} s backchannel near {t:.2f} s")
+    return best
+
+
+def mix(script, renderer: Renderer, transcripts: dict, tail: float = 1.0, bed=None):
+    """Place every turn on a timeline; returns (audio, turns with piece times filled in).
+    bed: optional background (music) looped under the whole mix."""
     placed = []  # (start sample, audio)
     floor = None  # (start, end) of the turn that holds the floor
+    floor_speech = []  # speech stretches of that turn
     for turn in script:
         audios = []
         for part in turn.parts:
@@ -332,6 +506,10 @@ def mix(script, renderer: Renderer, transcripts: dict, tail: float = 1.0):
             t = turn.at
         elif turn.during is not None:
             t = floor[0] + turn.during * (floor[1] - floor[0])
+        elif turn.inside is not None:
+            if len(audios) != 1:
+                sys.exit("an inside= turn is one piece")
+            t = inside_start(floor[0] + turn.inside * (floor[1] - floor[0]), len(audios[0][1]) / SR, floor_speech)
         else:
             t = floor[1] + turn.gap
         start = t
@@ -346,8 +524,9 @@ def mix(script, renderer: Renderer, transcripts: dict, tail: float = 1.0):
             t = (s + len(audio)) / SR
             speech = [(s / SR + a, s / SR + b) for a, b in speech_stretches(audio)]
             turn.pieces.append((s / SR, t, transcripts.get(text, text), speech))
-        if turn.during is None:
+        if turn.during is None and turn.inside is None:
             floor = (start, t)
+            floor_speech = [st for p in turn.pieces for st in p[3]]
     total = max(s + len(a) for s, a in placed) + int(tail * SR)
     out = np.zeros(total, dtype=np.float64)
     for s, a in placed:
@@ -357,6 +536,12 @@ def mix(script, renderer: Renderer, transcripts: dict, tail: float = 1.0):
     noise = np.convolve(rng.standard_normal(total), np.ones(8) / 8, mode="same")
     noise *= 10 ** (NOISE_FLOOR_DBFS / 20) / np.sqrt(np.mean(noise**2))
     out += noise
+    if bed is not None:
+        b = np.resize(bed, total).astype(np.float64)  # repeats the loop to the mix's length
+        fade = min(2 * SR, total // 4)
+        b[:fade] *= np.linspace(0.0, 1.0, fade)
+        b[total - fade:] *= np.linspace(1.0, 0.0, fade)
+        out += b
     peak = np.max(np.abs(out))
     if peak > 0.97:
         out *= 0.97 / peak
@@ -533,6 +718,37 @@ def build_silence_music(out: Path, work: Path):
     print("silence-music: 30.0 s")
 
 
+BED_RMS_DBFS = -31.0  # the music bed's RMS: under the quietest voice (-27.5 dBFS active RMS)
+RAPID_M4A = ["-c:a", "aac", "-b:a", "32k", "-ar", "24000", "-ac", "1"]  # low-bitrate Space copy
+
+
+def music_bed(work: Path) -> np.ndarray:
+    """The silence-music chords (sox pluck), 2 s each, as one 10 s loop at BED_RMS_DBFS."""
+    out_fmt = ["-r", str(SR), "-c", "1", "-b", "16", "-e", "signed-integer"]
+    parts = []
+    for i, notes in enumerate(CHORDS):
+        p = work / f"bed-chord{i}.wav"
+        synth = ["synth", "2"]
+        for n in notes:
+            synth += ["pluck", n]
+        run(["sox", "-R", "-D", "-r", "48000", "-c", str(len(notes)), "-n", *out_fmt, str(p), *synth,
+             "remix", "-", "fade", "q", "0.01", "2", "0.4", "gain", "-n", "-6", "rate", str(SR)])
+        parts.append(load_16k(p))
+    loop = np.concatenate(parts).astype(np.float64)
+    loop *= 10 ** (BED_RMS_DBFS / 20) / np.sqrt(np.mean(loop**2))
+    return loop.astype(np.float32)
+
+
+def build_rapid(out: Path, work: Path, renderer: Renderer):
+    """Fast 5-voice Space with a phone caller and a music bed, shipped as 32 kb/s mono AAC only."""
+    audio, turns = mix(RAPID, renderer, {}, bed=music_bed(work))
+    wav = work / "rapid.wav"
+    write_wav16(wav, audio)
+    encode(wav, out / "rapid.m4a", *RAPID_M4A)
+    write_refs(out, "rapid", turns)
+    print(f"rapid: {len(audio) / SR:.1f} s, {len(turns)} script turns")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", type=Path, required=True, help="samples/ folder to write")
@@ -555,6 +771,7 @@ def main():
     build_conversation(a.out, a.work, "panel", PANEL, renderer, texts, "flac")
     build_pyannote(a.out, a.pyannote)
     build_silence_music(a.out, a.work)
+    build_rapid(a.out, a.work, Renderer(a.work / "tts", a.joe_model, files, RAPID_VOICES))
 
 
 if __name__ == "__main__":
