@@ -403,6 +403,7 @@ class Renderer:
         self.files = files
         self._piper = None
         self._hibari = None
+        self._memo = {}  # (speaker, text) -> levelled piece, so a script can measure pieces first
 
     def raw(self, voice: Voice, text: str) -> Path:
         if voice.engine == "file":
@@ -437,11 +438,13 @@ class Renderer:
         return out
 
     def piece(self, speaker: str, text: str) -> np.ndarray:
-        voice = self.voices[speaker]
-        x = load_16k(self.raw(voice, text))
-        if voice.phone:
-            x = phone_line(x, text)
-        return level(trim(x), voice.gain_db)
+        if (speaker, text) not in self._memo:
+            voice = self.voices[speaker]
+            x = load_16k(self.raw(voice, text))
+            if voice.phone:
+                x = phone_line(x, text)
+            self._memo[speaker, text] = level(trim(x), voice.gain_db)
+        return self._memo[speaker, text]
 
 
 PHONE_NOISE_DB = -42.0  # line hiss relative to the speech's active RMS
@@ -473,7 +476,7 @@ def phone_line(x: np.ndarray, text: str) -> np.ndarray:
 INSIDE_MARGIN_S = 0.2  # a backchannel placed with inside= keeps this far from its host stretch's edges
 
 
-def inside_start(t: float, dur: float, stretches: list) -> float:
+def inside_start(t: float, dur: float, stretches: list, strict: bool = True) -> float | None:
     """Start time for a piece of length dur centred as near t as possible, wholly inside one
     of the stretches with INSIDE_MARGIN_S to spare at both ends."""
     best = None
@@ -484,14 +487,15 @@ def inside_start(t: float, dur: float, stretches: list) -> float:
         s = min(max(t - dur / 2, lo), hi)
         if best is None or abs(s - (t - dur / 2)) < abs(best - (t - dur / 2)):
             best = s
-    if best is None:
+    if best is None and strict:
         sys.exit(f"no stretch long enough to hold a {dur:.2f} s backchannel near {t:.2f} s")
     return best
 
 
-def mix(script, renderer: Renderer, transcripts: dict, tail: float = 1.0, bed=None):
+def mix(script, renderer: Renderer, transcripts: dict, tail: float = 1.0, bed=None, strict: bool = True):
     """Place every turn on a timeline; returns (audio, turns with piece times filled in).
-    bed: optional background (music) looped under the whole mix."""
+    bed: optional background (music) looped under the whole mix. strict=False drops an
+    inside= backchannel that finds no stretch to fit in (instead of stopping)."""
     placed = []  # (start sample, audio)
     floor = None  # (start, end) of the turn that holds the floor
     floor_speech = []  # speech stretches of that turn
@@ -509,7 +513,11 @@ def mix(script, renderer: Renderer, transcripts: dict, tail: float = 1.0, bed=No
         elif turn.inside is not None:
             if len(audios) != 1:
                 sys.exit("an inside= turn is one piece")
-            t = inside_start(floor[0] + turn.inside * (floor[1] - floor[0]), len(audios[0][1]) / SR, floor_speech)
+            t = inside_start(floor[0] + turn.inside * (floor[1] - floor[0]), len(audios[0][1]) / SR,
+                             floor_speech, strict)
+            if t is None:
+                turn.pieces = []
+                continue
         else:
             t = floor[1] + turn.gap
         start = t
@@ -545,7 +553,7 @@ def mix(script, renderer: Renderer, transcripts: dict, tail: float = 1.0, bed=No
     peak = np.max(np.abs(out))
     if peak > 0.97:
         out *= 0.97 / peak
-    return out.astype(np.float32), script
+    return out.astype(np.float32), [t for t in script if t.pieces]
 
 
 # ---------------------------------------------------------------- sources
@@ -748,6 +756,233 @@ def build_rapid(out: Path, work: Path, renderer: Renderer):
     write_refs(out, "rapid", turns)
     print(f"rapid: {len(audio) / SR:.1f} s, {len(turns)} script turns")
 
+# ---------------------------------------------------------------- the long sample
+#
+# Over an hour of a Q&A Space ("Debian Office Hours"), built by scripts/make-samples --long
+# into ~/.cache/spacescribe/long-sample (too big for git). The words come from two texts
+# that Debian packages ship: the Debian FAQ (debian-faq, read by TTS voices: the host asks
+# each question, a guest answers, others add paragraphs, cut in, or say "Mm-hm") and the
+# Asterisk phone-system prompts (asterisk-core-sounds-en-wav, a real recorded voice,
+# Allison Smith, with their official transcripts), played in short segments between
+# questions. Every FAQ sentence and every prompt is used at most once.
+
+LONG_VOICES = {
+    "joe": Voice("joe", "piper", gain_db=1.0),
+    "heart": Voice("heart", "hibari", gain_db=-1.0),
+    "slt": Voice("slt", "flite", "slt", gain_db=0.0),
+    "awb": Voice("awb", "flite", "awb", gain_db=-3.0),
+    "allison": Voice("allison", "file", gain_db=-2.0),
+}
+LONG_TARGET = {"joe": 0.45, "heart": 0.22, "slt": 0.15, "awb": 0.10, "allison": 0.08}
+LONG_NAMES = {"heart": "Dana", "slt": "Maria", "awb": "Angus"}
+LONG_MIN_S = 3660.0  # stop adding questions once the script reaches this length
+LONG_SEED = 20261202
+FAQ_GZ = Path("/usr/share/doc/debian/FAQ/debian-faq.en.txt.gz")
+ALLISON_DIR = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
+ALLISON_TXT = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
+LONG_SOURCE_SHA256 = {
+    "debian-faq.en.txt.gz": "de9f4bac88027769719751d6093452d457baf1cba59b627fb868d3725d48cca0",  # debian-faq 11.1
+    "core-sounds-en.txt.gz": "436538195b7c7361bd227036686f1a4039f694648c76573bdaca956655d34450",  # asterisk-core-sounds-en 1.6.1
+}
+# SHA-256 over "name sha256\n" of every Allison prompt used, in order (asterisk-core-sounds-en-wav 1.6.1-1).
+ALLISON_MANIFEST_SHA256 = "e6d3dde6f293061a6a590ef32396df9acadfeb8f14d4ef3d286732a9382d2e91"
+BACKCHANNELS = ["Mm-hm.", "Right.", "Yeah.", "Sure.", "Okay.", "Wow."]
+SPEECH_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ,.;:'?!-")
+
+
+def long_checked(path: Path) -> Path:
+    if not path.is_file():
+        sys.exit(f"missing {path} (apt-get install debian-faq asterisk-core-sounds-en asterisk-core-sounds-en-wav)")
+    got = sha256(path)
+    if got != LONG_SOURCE_SHA256[path.name]:
+        sys.exit(f"{path}: sha256 {got}, expected {LONG_SOURCE_SHA256[path.name]}")
+    return path
+
+
+def speakable(sentence: str) -> str | None:
+    """A FAQ sentence cleaned for reading aloud, or None when it is not fit to read
+    (URLs, paths, commands, cross references, too short or too long)."""
+    import re
+
+    x = re.sub(r"\s*\([^()]*(?:http|/|Section|@)[^()]*\)", "", sentence)  # references, links
+    x = x.replace("GNU/Linux", "GNU Linux").replace("GNU/kFreeBSD", "GNU kFreeBSD").replace("GNU/Hurd", "GNU Hurd")
+    x = x.replace("and/or", "and or").replace("&", "and").replace("%", " percent")
+    x = x.replace("\u201c", "").replace("\u201d", "").replace("\u2019", "'").replace('"', "")
+    x = x.replace("(", ", ").replace(")", ",")
+    for a, b in (("e.g.", "for example"), ("i.e.", "that is"), ("etc.", "and so on"), ("vs.", "versus")):
+        x = x.replace(a, b)
+    x = re.sub(r"\s+([,.;:?!])", r"\1", " ".join(x.split()))
+    x = re.sub(r",+", ",", x).replace(",.", ".").replace(",?", "?")
+    if "Section" in x or "http" in x or not set(x) <= SPEECH_OK:
+        return None
+    n = len(x.split())
+    if n < 4 or n > 60 or not x[0].isupper() or x[-1] not in ".?!":
+        return None
+    return x
+
+
+def faq_questions() -> list:
+    """[(number, question, [paragraph, ...])] where a paragraph is a list of speakable sentences."""
+    import gzip
+    import re
+
+    text = gzip.decompress(long_checked(FAQ_GZ).read_bytes()).decode().replace("\u00a0", " ")
+    out = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = block.split("\n")
+        head = re.match(r"^(\d+\.\d+)\. (.*)$", lines[0])
+        if head:
+            q = " ".join([head.group(2)] + [l.strip() for l in lines[1:]])
+            out.append((head.group(1), q, []))
+            continue
+        if not out or not block.startswith("    "):
+            continue
+        para = " ".join(l.strip().removeprefix("* ") for l in lines)
+        sentences = [speakable(x) for x in re.split(r"(?<=[.!?])\s+(?=[A-Z])", para)]
+        sentences = [x for x in sentences if x]
+        if sentences:
+            out[-1][2].append(sentences)
+    return [(n, q.strip(), paras) for n, q, paras in out if speakable(q.strip()) and paras]
+
+
+def allison_prompts() -> list:
+    """[(file id, transcript)] of the longer spoken prompts (five words or more, no tones or
+    keypad symbols), in the order of the official transcript file."""
+    import gzip
+
+    out = []
+    for line in gzip.decompress(long_checked(ALLISON_TXT).read_bytes()).decode().splitlines():
+        name, sep, text = line.partition(": ")
+        if not sep or line.startswith(";"):
+            continue
+        text = " ".join(text.split())
+        if len(text.split()) < 5 or not set(text) <= SPEECH_OK or "..." in text:
+            continue
+        if (ALLISON_DIR / f"{name}.wav").is_file():
+            out.append((name, text))
+    return out
+
+
+def long_script(renderer: Renderer) -> list:
+    """Q&A turns until the script is LONG_MIN_S long; who reads each paragraph is the speaker
+    furthest below their LONG_TARGET share so far (with a little seeded randomness)."""
+    rng = np.random.Generator(np.random.PCG64(LONG_SEED))
+    talk = {k: 0.0 for k in LONG_TARGET}
+    clock = 0.0
+    prompts = allison_prompts()
+    script = []
+
+    def dur(speaker, text):
+        return len(renderer.piece(speaker, text)) / SR
+
+    def add(turn, length, pauses):
+        nonlocal clock
+        script.append(turn)
+        talk[turn.speaker] += length
+        if turn.inside is None and turn.during is None:
+            clock += length + pauses + max(turn.gap, 0.0)
+
+    def deficit(k):
+        total = sum(talk.values()) or 1.0
+        return LONG_TARGET[k] - talk[k] / total
+
+    def parts_of(speaker, sentences):
+        """Sentences -> pieces of one to three sentences with pauses of 0.5-1.2 s between."""
+        parts, lengths, pauses, i = [], 0.0, 0.0, 0
+        while i < len(sentences):
+            k = int(rng.integers(1, 4))
+            text = " ".join(sentences[i: i + k])
+            i += k
+            if parts:
+                p = round(float(rng.uniform(0.5, 1.2)), 2)
+                parts.append(p)
+                pauses += p
+            parts.append(text)
+            lengths += dur(speaker, text)
+        return parts, lengths, pauses
+
+    first = True
+    for number, question, paras in faq_questions():
+        if clock >= LONG_MIN_S:
+            break
+        guests = ["heart", "slt", "awb"]
+        answerer = max(guests, key=lambda k: deficit(k) + 0.05 * rng.random())
+        q = f"Question {number}. {LONG_NAMES[answerer]}, {question[0].lower()}{question[1:]}"
+        kw = {"at": 3.0} if first else {"gap": round(float(rng.uniform(0.5, 1.2)), 2)}
+        first = False
+        floor_turn = T("joe", q, **kw)
+        add(floor_turn, dur("joe", q), 0.0)
+        speaker = answerer
+        for j, sentences in enumerate(paras):
+            if j > 0:
+                pool = ["joe", answerer] + [g for g in guests if g != answerer and rng.random() < 0.3]
+                speaker_next = max(pool, key=lambda k: deficit(k) + 0.03 * rng.random())
+            else:
+                speaker_next = answerer
+            parts, length, pauses = parts_of(speaker_next, sentences)
+            if j > 0 and speaker_next == speaker:
+                # the same speaker goes on: one more piece of their turn
+                p = round(float(rng.uniform(0.6, 1.5)), 2)
+                floor_turn.parts += [p] + parts
+                talk[speaker] += length
+                clock += length + pauses + p
+                continue
+            last_piece = floor_turn.parts[-1]
+            cut_in = (j > 0 and rng.random() < 0.15 and dur(floor_turn.speaker, last_piece) > 3.0)
+            gap = -round(float(rng.uniform(0.8, 1.2)), 2) if cut_in else round(float(rng.uniform(0.2, 1.0)), 2)
+            floor_turn = T(speaker_next, *parts, gap=gap)
+            add(floor_turn, length, pauses)
+            speaker = speaker_next
+            # a listener nods along now and then
+            if length > 8.0 and rng.random() < 0.35:
+                who = "joe" if speaker != "joe" else answerer if answerer != "joe" else "heart"
+                bc = BACKCHANNELS[int(rng.integers(len(BACKCHANNELS)))]
+                add(T(who, bc, inside=round(float(rng.uniform(0.25, 0.75)), 2)), dur(who, bc), 0.0)
+        # Allison's prompts when she is furthest behind her share
+        if deficit("allison") > 0.02 and prompts:
+            intro = f"Before question {number} ends, Allison has a few lines from the phone system."
+            add(T("joe", intro, gap=0.6), dur("joe", intro), 0.0)
+            k = int(rng.integers(2, 6))
+            take, prompts = prompts[:k], prompts[k:]
+            parts, length, pauses = [], 0.0, 0.0
+            for name, _ in take:
+                if parts:
+                    p = round(float(rng.uniform(0.5, 1.0)), 2)
+                    parts.append(p)
+                    pauses += p
+                parts.append(f"FILE:{name}")
+                length += dur("allison", f"FILE:{name}")
+            floor_turn = T("allison", *parts, gap=round(float(rng.uniform(0.4, 0.9)), 2))
+            add(floor_turn, length, pauses)
+    return script
+
+
+def build_long(out: Path, work: Path, joe_model: Path):
+    """The hour-long sample: long.m4a (96 kb/s AAC, like a Space download) and its references."""
+    import time
+
+    t0 = time.time()
+    out.mkdir(parents=True, exist_ok=True)
+    prompts = allison_prompts()
+    files = {name: ALLISON_DIR / f"{name}.wav" for name, _ in prompts}
+    texts = {f"FILE:{name}": text for name, text in prompts}
+    renderer = Renderer(work / "tts", joe_model, files, LONG_VOICES)
+    script = long_script(renderer)
+    used = [p.removeprefix("FILE:") for t in script for p in t.parts if isinstance(p, str) and p.startswith("FILE:")]
+    manifest = "".join(f"{n} {sha256(files[n])}\\n" for n in used)
+    digest = hashlib.sha256(manifest.encode()).hexdigest()
+    if ALLISON_MANIFEST_SHA256 is not None and digest != ALLISON_MANIFEST_SHA256:
+        sys.exit(f"Allison prompts: manifest sha256 {digest}, expected {ALLISON_MANIFEST_SHA256}")
+    audio, turns = mix(script, renderer, texts, strict=False)
+    if len(audio) / SR < 3600:
+        sys.exit(f"long: only {len(audio) / SR:.0f} s")
+    wav = work / "long.wav"
+    write_wav16(wav, audio)
+    encode(wav, out / "long.m4a", *M4A)
+    write_refs(out, "long", turns)
+    print(f"long: {len(audio) / SR:.1f} s, {len(turns)} script turns, {len(used)} Allison prompts "
+          f"(manifest {digest}), built in {time.time() - t0:.0f} s")
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
@@ -757,7 +992,13 @@ def main():
     ap.add_argument("--librivox", type=Path, required=True)
     ap.add_argument("--pyannote", type=Path, required=True, help="folder with sample.{wav,rttm,stm}")
     ap.add_argument("--joe-model", type=Path, required=True)
+    ap.add_argument("--long", type=Path, help="build only the hour-long sample, into this folder")
     a = ap.parse_args()
+    if a.long:
+        a.work.mkdir(parents=True, exist_ok=True)
+        checked(a.joe_model)
+        build_long(a.long, a.work, a.joe_model)
+        return
     a.out.mkdir(parents=True, exist_ok=True)
     a.work.mkdir(parents=True, exist_ok=True)
 
