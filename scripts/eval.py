@@ -8,6 +8,7 @@ reference RTTM by `spacescribe stats` (one implementation of the definitions).""
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -22,7 +23,22 @@ from pyannote.core import Annotation, Segment
 from pyannote.metrics.diarization import DiarizationErrorRate
 
 ROOT = Path(__file__).resolve().parent.parent
-AUDIO = {"interview": "interview.wav", "panel": "panel.flac", "pyannote-sample": "pyannote-sample.wav"}
+AUDIO = {"interview": "interview.wav", "panel": "panel.flac", "pyannote-sample": "pyannote-sample.wav",
+         "rapid": "rapid.m4a"}
+DEFAULT = list(AUDIO)  # the samples in git
+# Samples too big for git, built by scripts/make-samples --long: name -> (folder, audio file).
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "spacescribe"
+BUILT = {"long": (CACHE / "long-sample", "long.m4a")}
+
+
+def sample_paths(name):
+    """(audio, folder with <name>.rttm/.ref.json/.ref.txt) of a sample."""
+    if name in BUILT:
+        folder, audio = BUILT[name]
+        if not (folder / audio).is_file():
+            sys.exit(f"{folder / audio} missing: build it with scripts/make-samples --long")
+        return folder / audio, folder
+    return ROOT / "samples" / AUDIO.get(name, name), ROOT / "samples"
 
 
 def read_rttm(path):
@@ -48,7 +64,7 @@ def normalize(text):
 
 def ref_words_by_speaker(name):
     """Reference words per reference speaker label (the RTTM's), in time order."""
-    turns = json.loads((ROOT / "samples" / f"{name}.ref.json").read_text())
+    turns = json.loads((sample_paths(name)[1] / f"{name}.ref.json").read_text())
     out = {}
     for t in sorted(turns, key=lambda t: t["start"]):
         out.setdefault(t["speaker"], []).extend(normalize(t["text"]).split())
@@ -98,11 +114,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="tiny.en")
     ap.add_argument("--json", help="also write the figures here")
-    ap.add_argument("samples", nargs="*", default=list(AUDIO))
+    ap.add_argument("samples", nargs="*", default=DEFAULT,
+                    help=f"sample names (default: {' '.join(DEFAULT)}; also long once built)")
     a = ap.parse_args()
     rows = []
     for name in a.samples:
-        audio = ROOT / "samples" / AUDIO.get(name, name)
+        audio, refs = sample_paths(name)
         with tempfile.TemporaryDirectory() as out:
             t0 = time.perf_counter()
             p = subprocess.run([str(ROOT / "target/release/spacescribe"), "transcribe", "--quiet",
@@ -116,9 +133,9 @@ def main():
             doc = json.loads((Path(out) / f"{stem}.json").read_text())
             hyp_stats = speaker_counts(json.loads((Path(out) / f"{stem}.stats.json").read_text()))
         ref_stats = speaker_counts(json.loads(subprocess.run(
-            [str(ROOT / "target/release/spacescribe"), "stats", str(ROOT / "samples" / f"{name}.rttm")],
+            [str(ROOT / "target/release/spacescribe"), "stats", str(refs / f"{name}.rttm")],
             check=True, capture_output=True, text=True).stdout))
-        ref = read_rttm(ROOT / "samples" / f"{name}.rttm")
+        ref = read_rttm(refs / f"{name}.rttm")
         der_c = DiarizationErrorRate(collar=0.5, skip_overlap=False)  # pyannote's collar is the total width
         der_0 = DiarizationErrorRate(collar=0.0, skip_overlap=False)
         d_c, d_0 = der_c(ref, hyp), der_0(ref, hyp)
@@ -135,7 +152,7 @@ def main():
         counts_ok = all(count_ok(a, b) for c in counts.values() for a, b in c.values())
         dominant_ok = max(ref_sh, key=ref_sh.get) == max(mapped, key=mapped.get)
         hyp_text = " ".join(s["text"] for s in doc["segments"])
-        ref_text = (ROOT / "samples" / f"{name}.ref.txt").read_text()
+        ref_text = (refs / f"{name}.ref.txt").read_text()
         w = jiwer.wer(normalize(ref_text), normalize(hyp_text))
         cp = cpwer(ref_words_by_speaker(name), hyp_words_by_speaker(doc))
         rows.append({"sample": name, "der_collar_0.25": d_c, "der_no_collar": d_0, "wer": w, "cpwer": cp,

@@ -44,6 +44,7 @@ class Voice:
     engine: str  # piper | hibari | flite | festival | file
     arg: str = ""  # flite voice name / festival voice function
     gain_db: float = 0.0  # speakers are not all equally loud on a real Space
+    phone: bool = False  # a caller on a phone line: 300-3400 Hz, 8 kHz mu-law, line noise
 
 
 VOICES = {
@@ -56,6 +57,15 @@ VOICES = {
     "librivox_reader": Voice("librivox_reader", "file", gain_db=-1.0),
 }
 
+# The rapid sample: own gains, spread over 8 dB (a loud host, a quiet guest, a phone caller).
+RAPID_VOICES = {
+    "joe": Voice("joe", "piper", gain_db=2.5),
+    "heart": Voice("heart", "hibari", gain_db=0.0),
+    "slt": Voice("slt", "flite", "slt", gain_db=-1.5),
+    "awb": Voice("awb", "flite", "awb", gain_db=-5.5),
+    "rms_phone": Voice("rms_phone", "flite", "rms", gain_db=-3.0, phone=True),
+}
+
 # ---------------------------------------------------------------- scripts
 #
 # A Turn is one speaker's contribution: pieces of text (or FILE:<id> for real
@@ -65,6 +75,9 @@ VOICES = {
 #   during=f  start at fraction f of the floor holder's turn without taking the
 #             floor (backchannels, failed interruptions)
 #   at=t      start at absolute time t
+#   inside=f  a backchannel: centred near fraction f of the floor holder's turn, moved to
+#             the nearest place where it lies wholly inside one stretch of their speech
+#             with at least INSIDE_MARGIN_S to spare on each side
 
 
 @dataclass
@@ -74,6 +87,7 @@ class Turn:
     gap: float = 0.6
     during: float | None = None
     at: float | None = None
+    inside: float | None = None
     pieces: list = field(default_factory=list)  # filled when mixed: (start, end, text, speech stretches)
 
 
@@ -181,6 +195,118 @@ PANEL = [
     T("slt", "Thank you.", gap=-0.5),
 ]
 
+# A fast X Space: short turns, people talking over each other, a phone caller, backchannels.
+# Host Theo (joe), market organiser Priya (heart), councillor Ruth (slt), stallholder
+# Callum (awb, the quietest), caller Dev on a phone line (rms_phone).
+RAPID = [
+    T("joe", "Hey everyone, welcome back to Riverside Live. It's Theo, and tonight it's all about "
+      "the night market.", 0.9,
+      "Priya runs it, Ruth sits on the council, and Callum sells food there every Friday. "
+      "Priya, is it coming back or not?", at=2.5),
+    T("heart", "Yeah.", inside=0.55),
+    T("heart", "It's coming back. First Friday in May.", gap=0.4),
+    T("joe", "For real this time?", gap=0.3),
+    T("heart", "For real. The licence was signed this morning.", gap=0.3),
+    T("awb", "About time, honestly.", gap=0.4),
+    T("joe", "Ruth, what changed?", gap=0.3),
+    T("slt", "Two things. We found the money for the toilets and the lighting, and the residents' "
+      "group agreed to a trial with a ten o'clock finish instead of midnight, which was the "
+      "sticking point for everybody on the lane.", gap=0.5),
+    T("joe", "Mm-hm.", inside=0.4),
+    T("awb", "Ten o'clock is when the good trade starts, though.", gap=-0.9),
+    T("slt", "I know.", gap=0.3),
+    T("joe", "Callum, how much of your takings comes after ten?", gap=0.3),
+    T("awb", "Half, maybe more. People eat late on a Friday. Families come early, and the young "
+      "crowd comes after nine and stays until we pack up the van.", gap=0.5),
+    T("heart", "Right.", inside=0.35),
+    T("heart", "But the families are the ones who kept the market alive all through the winter.", gap=-1.0),
+    T("awb", "Sure, that's fair.", gap=0.3),
+    T("joe", "Okay, let's take a call. Dev, you're on.", gap=0.3),
+    T("rms_phone", "Hi Theo, thanks. I live on Water Lane, right behind the car park.", 0.6,
+      "Last summer the bins overflowed every single week, and the gulls had a party on my roof.", gap=0.8),
+    T("joe", "Wow.", inside=0.75),
+    T("joe", "That sounds grim.", gap=0.3),
+    T("rms_phone", "It was grim.", gap=0.3),
+    T("heart", "Dev, that one is on us. This year we have a cleaning crew from nine until midnight, "
+      "and twice as many bins along the whole river path.", gap=0.4),
+    T("awb", "That's what you said last year as well.", during=0.35),
+    T("rms_phone", "Twice as many is still not enough if nobody empties them.", gap=-0.9),
+    T("heart", "They get emptied every hour.", gap=0.3),
+    T("rms_phone", "Okay. I'll believe it when I see it.", gap=0.3),
+    T("joe", "Ruth, can the council check that?", gap=0.3),
+    T("slt", "Yes. The licence has conditions, and our officers will walk the site every Friday "
+      "night for the first two months of the season.", gap=0.4),
+    T("rms_phone", "Sure.", inside=0.5),
+    T("joe", "Every Friday?", gap=0.3),
+    T("slt", "Every Friday.", gap=0.2),
+    T("awb", "Can I say something about the stalls themselves?", gap=0.5),
+    T("joe", "Go for it.", gap=0.2),
+    T("awb", "The pitch fee went up by forty percent. Forty. For a small food stall that is the "
+      "whole profit of one night a month, and it comes straight out of my pocket.", gap=0.3),
+    T("joe", "Right.", inside=0.3),
+    T("heart", "The fee pays for the toilets and the cleaning crew that Dev just asked us for.", gap=-1.0),
+    T("awb", "Then let the council pay for the toilets, they are the ones who wanted them.", gap=-0.9),
+    T("slt", "We are paying for half.", gap=0.3),
+    T("joe", "Half? I didn't know that.", gap=0.3),
+    T("slt", "It was in the report. Nobody reads the reports.", gap=0.3),
+    T("joe", "Guilty.", gap=0.3),
+    T("heart", "Look, we also added a cheaper pitch for new traders. It's a half-size pitch at the "
+      "back, by the river, for a third of the price.", gap=0.4),
+    T("awb", "Yeah.", inside=0.45),
+    T("joe", "Callum, does that help?", gap=0.3),
+    T("awb", "For the new folk, aye. Not for me.", gap=0.4),
+    T("joe", "Fair enough. Ruth, what about parking?", gap=0.3),
+    T("slt", "The car park stays open, but the top level is for stalls and vans. We are running "
+      "an extra bus from the station every twenty minutes until eleven o'clock at night.", gap=0.4),
+    T("heart", "Mm-hm.", inside=0.3),
+    T("rms_phone", "Until eleven, but the market closes at ten?", gap=-0.9),
+    T("slt", "People stay for a drink afterwards.", gap=0.3),
+    T("rms_phone", "Right under my window.", gap=0.3),
+    T("joe", "Dev, you are not going to let this go.", gap=0.3),
+    T("rms_phone", "Not a chance.", gap=0.3),
+    T("joe", "Priya, what's new at the market this year?", gap=0.5),
+    T("heart", "We have live music on the old bandstand, a kids' corner with games until eight, "
+      "and twelve new food stalls, including a Filipino grill and a Georgian bakery.", gap=0.4),
+    T("slt", "Wow.", inside=0.5),
+    T("awb", "Twelve new food stalls, so twelve more people cooking the same chips as me.", gap=-0.8),
+    T("heart", "Nobody cooks chips like you, Callum.", gap=0.3),
+    T("awb", "That's true.", gap=0.3),
+    T("joe", "Live music though. Ruth, is that allowed after nine?", gap=0.3),
+    T("slt", "Acoustic only after nine, and the speakers face the river, not the houses on the lane.", gap=0.4),
+    T("rms_phone", "Okay.", inside=0.5),
+    T("joe", "Dev, does that work for you?", gap=0.4),
+    T("rms_phone", "Acoustic is fine. It was the drums last year that drove us mad. Every Friday, "
+      "the same drummer, playing the same song over and over again.", gap=0.4),
+    T("joe", "Yeah.", inside=0.6),
+    T("heart", "That drummer has been asked to play somewhere else.", gap=-0.9),
+    T("joe", "Diplomatically put.", gap=0.3),
+    T("awb", "He plays at my cousin's pub now.", gap=0.3),
+    T("joe", "Of course he does.", gap=0.2),
+    T("slt", "Can I just add one thing about safety? We will have first aid on site and two "
+      "marshals at the river steps, because those steps are slippery when it rains.", gap=0.5),
+    T("heart", "Right.", inside=0.45),
+    T("joe", "Good, because I slipped on them last year.", gap=-0.8),
+    T("slt", "You and half the town.", gap=0.3),
+    T("joe", "Okay, quick round before we wrap. One word for the first Friday. Priya?", gap=0.4),
+    T("heart", "Busy.", gap=0.3),
+    T("joe", "Callum?", gap=0.2),
+    T("awb", "Hungry.", gap=0.3),
+    T("joe", "Ruth?", gap=0.2),
+    T("slt", "Tidy.", gap=0.3),
+    T("joe", "And Dev?", gap=0.2),
+    T("rms_phone", "Quiet, please.", gap=0.4),
+    T("joe", "We will see.", 0.6, "So here's the deal. Toilets, lighting, a cleaning crew, a ten "
+      "o'clock finish, and we all check in again after two months.", gap=0.3),
+    T("awb", "Sure.", inside=0.4),
+    T("slt", "Right.", inside=0.8),
+    T("awb", "And a proper look at the pitch fees, please.", gap=-0.9),
+    T("heart", "We can talk about the fees in June.", gap=0.2),
+    T("joe", "The fees, noted. Thanks everyone, see you down at the river on the first Friday in May.", gap=0.3),
+    T("heart", "Thanks, Theo.", gap=0.2),
+    T("awb", "Cheers.", gap=0.1),
+    T("rms_phone", "Bye now.", gap=0.2),
+]
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -269,13 +395,15 @@ def level(x: np.ndarray, gain_db: float) -> np.ndarray:
 class Renderer:
     """Renders text pieces to trimmed 16 kHz audio, caching by voice + text."""
 
-    def __init__(self, cache: Path, joe_model: Path, files: dict):
+    def __init__(self, cache: Path, joe_model: Path, files: dict, voices: dict = VOICES):
+        self.voices = voices
         self.cache = cache
         self.cache.mkdir(parents=True, exist_ok=True)
         self.joe_model = joe_model
         self.files = files
         self._piper = None
         self._hibari = None
+        self._memo = {}  # (speaker, text) -> levelled piece, so a script can measure pieces first
 
     def raw(self, voice: Voice, text: str) -> Path:
         if voice.engine == "file":
@@ -310,17 +438,67 @@ class Renderer:
         return out
 
     def piece(self, speaker: str, text: str) -> np.ndarray:
-        voice = VOICES[speaker]
-        return level(trim(load_16k(self.raw(voice, text))), voice.gain_db)
+        if (speaker, text) not in self._memo:
+            voice = self.voices[speaker]
+            x = load_16k(self.raw(voice, text))
+            if voice.phone:
+                x = phone_line(x, text)
+            self._memo[speaker, text] = level(trim(x), voice.gain_db)
+        return self._memo[speaker, text]
+
+
+PHONE_NOISE_DB = -42.0  # line hiss relative to the speech's active RMS
+
+
+def phone_line(x: np.ndarray, text: str) -> np.ndarray:
+    """A caller on a phone line: band-limit to 300-3400 Hz at 8 kHz, add line hiss (seeded
+    by the text), mu-law encode and decode (G.711), and resample back to 16 kHz."""
+    f32 = ["-t", "raw", "-e", "floating-point", "-b", "32", "-c", "1"]
+    narrow = run(["sox", "-D", *f32, "-r", str(SR), "-", *f32, "-r", "8000", "-",
+                  "sinc", "300-3400", "rate", "8000"], input=x.astype("<f4").tobytes()).stdout
+    y = np.frombuffer(narrow, dtype="<f4").astype(np.float64)
+    y *= 10 ** (-18.0 / 20) / np.sqrt(np.mean(y**2) + 1e-12)  # speech around -18 dBFS on the line
+    seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+    rng = np.random.Generator(np.random.PCG64(seed))
+    hiss = np.convolve(rng.standard_normal(len(y)), np.ones(3) / 3, mode="same")
+    hiss *= 10 ** ((-18.0 + PHONE_NOISE_DB) / 20) / np.sqrt(np.mean(hiss**2))
+    y = np.clip(y + hiss, -1.0, 1.0).astype("<f4")
+    ulaw = run(["sox", "-D", *f32, "-r", "8000", "-", "-t", "raw", "-e", "mu-law", "-b", "8", "-c", "1",
+                "-r", "8000", "-"], input=y.tobytes()).stdout
+    back = run(["sox", "-D", "-t", "raw", "-e", "mu-law", "-b", "8", "-c", "1", "-r", "8000", "-",
+                *f32, "-r", str(SR), "-"], input=ulaw).stdout
+    return np.frombuffer(back, dtype="<f4").astype(np.float32)
 
 
 # ---------------------------------------------------------------- mixing
 
 
-def mix(script, renderer: Renderer, transcripts: dict, tail: float = 1.0):
-    """Place every turn on a timeline; returns (audio, turns with piece times filled in)."""
+INSIDE_MARGIN_S = 0.2  # a backchannel placed with inside= keeps this far from its host stretch's edges
+
+
+def inside_start(t: float, dur: float, stretches: list, strict: bool = True) -> float | None:
+    """Start time for a piece of length dur centred as near t as possible, wholly inside one
+    of the stretches with INSIDE_MARGIN_S to spare at both ends."""
+    best = None
+    for a, b in stretches:
+        lo, hi = a + INSIDE_MARGIN_S, b - INSIDE_MARGIN_S - dur
+        if hi < lo:
+            continue
+        s = min(max(t - dur / 2, lo), hi)
+        if best is None or abs(s - (t - dur / 2)) < abs(best - (t - dur / 2)):
+            best = s
+    if best is None and strict:
+        sys.exit(f"no stretch long enough to hold a {dur:.2f} s backchannel near {t:.2f} s")
+    return best
+
+
+def mix(script, renderer: Renderer, transcripts: dict, tail: float = 1.0, bed=None, strict: bool = True):
+    """Place every turn on a timeline; returns (audio, turns with piece times filled in).
+    bed: optional background (music) looped under the whole mix. strict=False drops an
+    inside= backchannel that finds no stretch to fit in (instead of stopping)."""
     placed = []  # (start sample, audio)
     floor = None  # (start, end) of the turn that holds the floor
+    floor_speech = []  # speech stretches of that turn
     for turn in script:
         audios = []
         for part in turn.parts:
@@ -332,6 +510,14 @@ def mix(script, renderer: Renderer, transcripts: dict, tail: float = 1.0):
             t = turn.at
         elif turn.during is not None:
             t = floor[0] + turn.during * (floor[1] - floor[0])
+        elif turn.inside is not None:
+            if len(audios) != 1:
+                sys.exit("an inside= turn is one piece")
+            t = inside_start(floor[0] + turn.inside * (floor[1] - floor[0]), len(audios[0][1]) / SR,
+                             floor_speech, strict)
+            if t is None:
+                turn.pieces = []
+                continue
         else:
             t = floor[1] + turn.gap
         start = t
@@ -346,8 +532,9 @@ def mix(script, renderer: Renderer, transcripts: dict, tail: float = 1.0):
             t = (s + len(audio)) / SR
             speech = [(s / SR + a, s / SR + b) for a, b in speech_stretches(audio)]
             turn.pieces.append((s / SR, t, transcripts.get(text, text), speech))
-        if turn.during is None:
+        if turn.during is None and turn.inside is None:
             floor = (start, t)
+            floor_speech = [st for p in turn.pieces for st in p[3]]
     total = max(s + len(a) for s, a in placed) + int(tail * SR)
     out = np.zeros(total, dtype=np.float64)
     for s, a in placed:
@@ -357,10 +544,16 @@ def mix(script, renderer: Renderer, transcripts: dict, tail: float = 1.0):
     noise = np.convolve(rng.standard_normal(total), np.ones(8) / 8, mode="same")
     noise *= 10 ** (NOISE_FLOOR_DBFS / 20) / np.sqrt(np.mean(noise**2))
     out += noise
+    if bed is not None:
+        b = np.resize(bed, total).astype(np.float64)  # repeats the loop to the mix's length
+        fade = min(2 * SR, total // 4)
+        b[:fade] *= np.linspace(0.0, 1.0, fade)
+        b[total - fade:] *= np.linspace(1.0, 0.0, fade)
+        out += b
     peak = np.max(np.abs(out))
     if peak > 0.97:
         out *= 0.97 / peak
-    return out.astype(np.float32), script
+    return out.astype(np.float32), [t for t in script if t.pieces]
 
 
 # ---------------------------------------------------------------- sources
@@ -533,6 +726,269 @@ def build_silence_music(out: Path, work: Path):
     print("silence-music: 30.0 s")
 
 
+# The music bed's loudest 400 ms (a chord's attack) sits at this level: under the quietest
+# voice's active RMS (-27.5 dBFS) everywhere; its long-term RMS is about 5.5 dB lower.
+BED_MAX_DBFS = -30.0
+RAPID_M4A = ["-c:a", "aac", "-b:a", "32k", "-ar", "24000", "-ac", "1"]  # low-bitrate Space copy
+
+
+def music_bed(work: Path) -> np.ndarray:
+    """The silence-music chords (sox pluck), 2 s each, as one 10 s loop at BED_MAX_DBFS."""
+    out_fmt = ["-r", str(SR), "-c", "1", "-b", "16", "-e", "signed-integer"]
+    parts = []
+    for i, notes in enumerate(CHORDS):
+        p = work / f"bed-chord{i}.wav"
+        synth = ["synth", "2"]
+        for n in notes:
+            synth += ["pluck", n]
+        run(["sox", "-R", "-D", "-r", "48000", "-c", str(len(notes)), "-n", *out_fmt, str(p), *synth,
+             "remix", "-", "fade", "q", "0.01", "2", "0.4", "gain", "-n", "-6", "rate", str(SR)])
+        parts.append(load_16k(p))
+    loop = np.concatenate(parts).astype(np.float64)
+    win = int(0.4 * SR)
+    n = len(loop) // win
+    loudest = np.sqrt(np.max(np.mean(loop[: n * win].reshape(n, win) ** 2, axis=1)))
+    loop *= 10 ** (BED_MAX_DBFS / 20) / loudest
+    return loop.astype(np.float32)
+
+
+def build_rapid(out: Path, work: Path, renderer: Renderer):
+    """Fast 5-voice Space with a phone caller and a music bed, shipped as 32 kb/s mono AAC only."""
+    audio, turns = mix(RAPID, renderer, {}, bed=music_bed(work))
+    wav = work / "rapid.wav"
+    write_wav16(wav, audio)
+    encode(wav, out / "rapid.m4a", *RAPID_M4A)
+    write_refs(out, "rapid", turns)
+    print(f"rapid: {len(audio) / SR:.1f} s, {len(turns)} script turns")
+
+# ---------------------------------------------------------------- the long sample
+#
+# Over an hour of a Q&A Space ("Debian Office Hours"), built by scripts/make-samples --long
+# into ~/.cache/spacescribe/long-sample (too big for git). The words come from two texts
+# that Debian packages ship: the Debian FAQ (debian-faq, read by TTS voices: the host asks
+# each question, a guest answers, others add paragraphs, cut in, or say "Mm-hm") and the
+# Asterisk phone-system prompts (asterisk-core-sounds-en-wav, a real recorded voice,
+# Allison Smith, with their official transcripts), played in short segments between
+# questions. Every FAQ sentence and every prompt is used at most once.
+
+LONG_VOICES = {
+    "joe": Voice("joe", "piper", gain_db=1.0),
+    "heart": Voice("heart", "hibari", gain_db=-1.0),
+    "slt": Voice("slt", "flite", "slt", gain_db=0.0),
+    "awb": Voice("awb", "flite", "awb", gain_db=-3.0),
+    "allison": Voice("allison", "file", gain_db=-2.0),
+}
+LONG_TARGET = {"joe": 0.45, "heart": 0.22, "slt": 0.15, "awb": 0.10, "allison": 0.08}
+LONG_NAMES = {"heart": "Dana", "slt": "Maria", "awb": "Angus"}
+LONG_MIN_S = 3660.0  # stop adding questions once the script reaches this length
+LONG_SEED = 20261202
+FAQ_GZ = Path("/usr/share/doc/debian/FAQ/debian-faq.en.txt.gz")
+ALLISON_DIR = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
+ALLISON_TXT = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
+LONG_SOURCE_SHA256 = {
+    "debian-faq.en.txt.gz": "de9f4bac88027769719751d6093452d457baf1cba59b627fb868d3725d48cca0",  # debian-faq 11.1
+    "core-sounds-en.txt.gz": "436538195b7c7361bd227036686f1a4039f694648c76573bdaca956655d34450",  # asterisk-core-sounds-en 1.6.1
+}
+# SHA-256 over "name sha256\n" of every Allison prompt used, in order (asterisk-core-sounds-en-wav 1.6.1-1).
+ALLISON_MANIFEST_SHA256 = "e6d3dde6f293061a6a590ef32396df9acadfeb8f14d4ef3d286732a9382d2e91"
+BACKCHANNELS = ["Mm-hm.", "Right.", "Yeah.", "Sure.", "Okay.", "Wow."]
+SPEECH_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ,.;:'?!-")
+
+
+def long_checked(path: Path) -> Path:
+    if not path.is_file():
+        sys.exit(f"missing {path} (apt-get install debian-faq asterisk-core-sounds-en asterisk-core-sounds-en-wav)")
+    got = sha256(path)
+    if got != LONG_SOURCE_SHA256[path.name]:
+        sys.exit(f"{path}: sha256 {got}, expected {LONG_SOURCE_SHA256[path.name]}")
+    return path
+
+
+def speakable(sentence: str) -> str | None:
+    """A FAQ sentence cleaned for reading aloud, or None when it is not fit to read
+    (URLs, paths, commands, cross references, too short or too long)."""
+    import re
+
+    x = re.sub(r"\s*\([^()]*(?:http|/|Section|@)[^()]*\)", "", sentence)  # references, links
+    x = x.replace("GNU/Linux", "GNU Linux").replace("GNU/kFreeBSD", "GNU kFreeBSD").replace("GNU/Hurd", "GNU Hurd")
+    x = x.replace("and/or", "and or").replace("&", "and").replace("%", " percent")
+    x = x.replace("\u201c", "").replace("\u201d", "").replace("\u2019", "'").replace('"', "")
+    x = x.replace("(", ", ").replace(")", ",")
+    for a, b in (("e.g.", "for example"), ("i.e.", "that is"), ("etc.", "and so on"), ("vs.", "versus")):
+        x = x.replace(a, b)
+    x = re.sub(r"\s+([,.;:?!])", r"\1", " ".join(x.split()))
+    x = re.sub(r",+", ",", x).replace(",.", ".").replace(",?", "?")
+    if "Section" in x or "http" in x or not set(x) <= SPEECH_OK:
+        return None
+    n = len(x.split())
+    if n < 4 or n > 60 or not x[0].isupper() or x[-1] not in ".?!":
+        return None
+    return x
+
+
+def faq_questions() -> list:
+    """[(number, question, [paragraph, ...])] where a paragraph is a list of speakable sentences."""
+    import gzip
+    import re
+
+    text = gzip.decompress(long_checked(FAQ_GZ).read_bytes()).decode().replace("\u00a0", " ")
+    out = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = block.split("\n")
+        head = re.match(r"^(\d+\.\d+)\. (.*)$", lines[0])
+        if head:
+            q = " ".join([head.group(2)] + [l.strip() for l in lines[1:]])
+            out.append((head.group(1), q, []))
+            continue
+        if not out or not block.startswith("    "):
+            continue
+        para = " ".join(l.strip().removeprefix("* ") for l in lines)
+        sentences = [speakable(x) for x in re.split(r"(?<=[.!?])\s+(?=[A-Z])", para)]
+        sentences = [x for x in sentences if x]
+        if sentences:
+            out[-1][2].append(sentences)
+    return [(n, q.strip(), paras) for n, q, paras in out if speakable(q.strip()) and paras]
+
+
+def allison_prompts() -> list:
+    """[(file id, transcript)] of the longer spoken prompts (five words or more, no tones or
+    keypad symbols), in the order of the official transcript file."""
+    import gzip
+
+    out = []
+    for line in gzip.decompress(long_checked(ALLISON_TXT).read_bytes()).decode().splitlines():
+        name, sep, text = line.partition(": ")
+        if not sep or line.startswith(";"):
+            continue
+        text = " ".join(text.split())
+        if len(text.split()) < 5 or not set(text) <= SPEECH_OK or "..." in text:
+            continue
+        if (ALLISON_DIR / f"{name}.wav").is_file():
+            out.append((name, text))
+    return out
+
+
+def long_script(renderer: Renderer) -> list:
+    """Q&A turns until the script is LONG_MIN_S long; who reads each paragraph is the speaker
+    furthest below their LONG_TARGET share so far (with a little seeded randomness)."""
+    rng = np.random.Generator(np.random.PCG64(LONG_SEED))
+    talk = {k: 0.0 for k in LONG_TARGET}
+    clock = 0.0
+    prompts = allison_prompts()
+    script = []
+
+    def dur(speaker, text):
+        return len(renderer.piece(speaker, text)) / SR
+
+    def add(turn, length, pauses):
+        nonlocal clock
+        script.append(turn)
+        talk[turn.speaker] += length
+        if turn.inside is None and turn.during is None:
+            clock += length + pauses + max(turn.gap, 0.0)
+
+    def deficit(k):
+        total = sum(talk.values()) or 1.0
+        return LONG_TARGET[k] - talk[k] / total
+
+    def parts_of(speaker, sentences):
+        """Sentences -> pieces of one to three sentences with pauses of 0.5-1.2 s between."""
+        parts, lengths, pauses, i = [], 0.0, 0.0, 0
+        while i < len(sentences):
+            k = int(rng.integers(1, 4))
+            text = " ".join(sentences[i: i + k])
+            i += k
+            if parts:
+                p = round(float(rng.uniform(0.5, 1.2)), 2)
+                parts.append(p)
+                pauses += p
+            parts.append(text)
+            lengths += dur(speaker, text)
+        return parts, lengths, pauses
+
+    first = True
+    for number, question, paras in faq_questions():
+        if clock >= LONG_MIN_S:
+            break
+        guests = ["heart", "slt", "awb"]
+        answerer = max(guests, key=lambda k: deficit(k) + 0.05 * rng.random())
+        q = f"Question {number}. {LONG_NAMES[answerer]}, {question[0].lower()}{question[1:]}"
+        kw = {"at": 3.0} if first else {"gap": round(float(rng.uniform(0.5, 1.2)), 2)}
+        first = False
+        floor_turn = T("joe", q, **kw)
+        add(floor_turn, dur("joe", q), 0.0)
+        speaker = answerer
+        for j, sentences in enumerate(paras):
+            if j > 0:
+                pool = ["joe", answerer] + [g for g in guests if g != answerer and rng.random() < 0.3]
+                speaker_next = max(pool, key=lambda k: deficit(k) + 0.03 * rng.random())
+            else:
+                speaker_next = answerer
+            parts, length, pauses = parts_of(speaker_next, sentences)
+            if j > 0 and speaker_next == speaker:
+                # the same speaker goes on: one more piece of their turn
+                p = round(float(rng.uniform(0.6, 1.5)), 2)
+                floor_turn.parts += [p] + parts
+                talk[speaker] += length
+                clock += length + pauses + p
+                continue
+            last_piece = floor_turn.parts[-1]
+            cut_in = (j > 0 and rng.random() < 0.15 and dur(floor_turn.speaker, last_piece) > 3.0)
+            gap = -round(float(rng.uniform(0.8, 1.2)), 2) if cut_in else round(float(rng.uniform(0.2, 1.0)), 2)
+            floor_turn = T(speaker_next, *parts, gap=gap)
+            add(floor_turn, length, pauses)
+            speaker = speaker_next
+            # a listener nods along now and then
+            if length > 8.0 and rng.random() < 0.35:
+                who = "joe" if speaker != "joe" else answerer if answerer != "joe" else "heart"
+                bc = BACKCHANNELS[int(rng.integers(len(BACKCHANNELS)))]
+                add(T(who, bc, inside=round(float(rng.uniform(0.25, 0.75)), 2)), dur(who, bc), 0.0)
+        # Allison's prompts when she is furthest behind her share
+        if deficit("allison") > 0.02 and prompts:
+            intro = f"Before question {number} ends, Allison has a few lines from the phone system."
+            add(T("joe", intro, gap=0.6), dur("joe", intro), 0.0)
+            k = int(rng.integers(2, 6))
+            take, prompts = prompts[:k], prompts[k:]
+            parts, length, pauses = [], 0.0, 0.0
+            for name, _ in take:
+                if parts:
+                    p = round(float(rng.uniform(0.5, 1.0)), 2)
+                    parts.append(p)
+                    pauses += p
+                parts.append(f"FILE:{name}")
+                length += dur("allison", f"FILE:{name}")
+            floor_turn = T("allison", *parts, gap=round(float(rng.uniform(0.4, 0.9)), 2))
+            add(floor_turn, length, pauses)
+    return script
+
+
+def build_long(out: Path, work: Path, joe_model: Path):
+    """The hour-long sample: long.m4a (96 kb/s AAC, like a Space download) and its references."""
+    import time
+
+    t0 = time.time()
+    out.mkdir(parents=True, exist_ok=True)
+    prompts = allison_prompts()
+    files = {name: ALLISON_DIR / f"{name}.wav" for name, _ in prompts}
+    texts = {f"FILE:{name}": text for name, text in prompts}
+    renderer = Renderer(work / "tts", joe_model, files, LONG_VOICES)
+    script = long_script(renderer)
+    used = [p.removeprefix("FILE:") for t in script for p in t.parts if isinstance(p, str) and p.startswith("FILE:")]
+    manifest = "".join(f"{n} {sha256(files[n])}\\n" for n in used)
+    digest = hashlib.sha256(manifest.encode()).hexdigest()
+    if ALLISON_MANIFEST_SHA256 is not None and digest != ALLISON_MANIFEST_SHA256:
+        sys.exit(f"Allison prompts: manifest sha256 {digest}, expected {ALLISON_MANIFEST_SHA256}")
+    audio, turns = mix(script, renderer, texts, strict=False)
+    if len(audio) / SR < 3600:
+        sys.exit(f"long: only {len(audio) / SR:.0f} s")
+    wav = work / "long.wav"
+    write_wav16(wav, audio)
+    encode(wav, out / "long.m4a", *M4A)
+    write_refs(out, "long", turns)
+    print(f"long: {len(audio) / SR:.1f} s, {len(turns)} script turns, {len(used)} Allison prompts "
+          f"(manifest {digest}), built in {time.time() - t0:.0f} s")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", type=Path, required=True, help="samples/ folder to write")
@@ -541,7 +997,13 @@ def main():
     ap.add_argument("--librivox", type=Path, required=True)
     ap.add_argument("--pyannote", type=Path, required=True, help="folder with sample.{wav,rttm,stm}")
     ap.add_argument("--joe-model", type=Path, required=True)
+    ap.add_argument("--long", type=Path, help="build only the hour-long sample, into this folder")
     a = ap.parse_args()
+    if a.long:
+        a.work.mkdir(parents=True, exist_ok=True)
+        checked(a.joe_model)
+        build_long(a.long, a.work, a.joe_model)
+        return
     a.out.mkdir(parents=True, exist_ok=True)
     a.work.mkdir(parents=True, exist_ok=True)
 
@@ -555,6 +1017,7 @@ def main():
     build_conversation(a.out, a.work, "panel", PANEL, renderer, texts, "flac")
     build_pyannote(a.out, a.pyannote)
     build_silence_music(a.out, a.work)
+    build_rapid(a.out, a.work, Renderer(a.work / "tts", a.joe_model, files, RAPID_VOICES))
 
 
 if __name__ == "__main__":
