@@ -39,6 +39,9 @@ pub enum Command {
 pub enum ModelsAction {
     /// List the models spacescribe can use and where they are.
     List,
+    /// What whisper.cpp was built to use on this CPU (its system info line): benchmarks
+    /// print it beside the CPU's SIMD flags.
+    SystemInfo,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -11,7 +11,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_review import cpu_line  # noqa: E402
+from bench_review import cpu_line, whisper_line  # noqa: E402
 
 SEGMENT_S = 4
 WINDOW = 6  # segments a playlist lists at once, as a live edge would
@@ -81,6 +81,7 @@ def serve(work, segments):
 def main():
     model = sys.argv[1]
     print(cpu_line())
+    print(whisper_line())
     with tempfile.TemporaryDirectory() as work:
         segments = cut(work)
         total = sum(d for _, d in segments)

@@ -18,7 +18,7 @@ import tempfile
 import time
 import urllib.request
 
-from cpu_info import cpu_line
+from cpu_info import cpu_line, whisper_line
 
 HOURS = 2.0
 
@@ -121,6 +121,7 @@ def post(url, body):
 def main():
     binary, run_path, audio, work = sys.argv[1:5]
     print(cpu_line())
+    print(whisper_line())
     run = json.load(open(run_path))
     copies = max(1, round(HOURS * 3600 / run["duration"]))
     big = tile(run, copies)

@@ -1,7 +1,12 @@
-"""The CPU line every benchmark prints first: model, cores and SIMD flags (ratios between
-engines move with them: AVX2 only, or AVX-512 with VNNI/AMX)."""
+"""The lines every benchmark prints first: the CPU's model, cores and SIMD flags (ratios
+between engines move with them: AVX2 only, or AVX-512 with VNNI/AMX), and what whisper.cpp
+in the built binary uses of them (its system info line)."""
 
 import os
+import subprocess
+from pathlib import Path
+
+BINARY = Path(__file__).resolve().parent.parent / "target" / "release" / "spacescribe"
 
 
 def cpu_line():
@@ -20,5 +25,14 @@ def cpu_line():
     return f"CPU: {model} ({os.cpu_count()} cores); SIMD: {' '.join(simd) or 'none found'}"
 
 
+def whisper_line():
+    try:
+        out = subprocess.run([str(BINARY), "models", "system-info"], capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError) as e:
+        return f"whisper.cpp: system info not available ({e})"
+
+
 if __name__ == "__main__":
     print(cpu_line())
+    print(whisper_line())

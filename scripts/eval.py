@@ -114,6 +114,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="tiny.en")
     ap.add_argument("--json", help="also write the figures here")
+    ap.add_argument("--beam-size", type=int, help="passed to spacescribe (default: its own)")
     ap.add_argument("samples", nargs="*", default=DEFAULT,
                     help=f"sample names (default: {' '.join(DEFAULT)}; also long once built)")
     a = ap.parse_args()
@@ -123,7 +124,7 @@ def main():
         with tempfile.TemporaryDirectory() as out:
             t0 = time.perf_counter()
             p = subprocess.run([str(ROOT / "target/release/spacescribe"), "transcribe", "--quiet",
-                                "--model", a.model, "--formats", "txt,json,rttm,stats.json", "--out", out, str(audio)],
+                                "--model", a.model, *(["--beam-size", str(a.beam_size)] if a.beam_size else []), "--formats", "txt,json,rttm,stats.json", "--out", out, str(audio)],
                                capture_output=True, text=True)
             wall = time.perf_counter() - t0
             if p.returncode != 0:
@@ -159,7 +160,7 @@ def main():
                      "share_error_per_speaker": share_errs, "counts_ref_found": counts, "counts_ok": counts_ok,
                      "speakers_ref": len(ref.labels()), "speakers_found": len(hyp.labels()),
                      "max_share_error": share_err, "dominant_right": dominant_ok, "wall_s": wall})
-    print(f"model {a.model}\n")
+    print(f"model {a.model}" + (f", beam size {a.beam_size}" if a.beam_size else "") + "\n")
     print("| sample | DER (collar 0.25) | DER (no collar) | WER | cpWER | speakers ref/found | max share error | dominant right | counts within 1/10% | wall s |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:

@@ -10,5 +10,9 @@ pub fn run(action: &ModelsAction) -> Result<usize> {
             }
             Ok(0)
         }
+        ModelsAction::SystemInfo => {
+            println!("whisper.cpp: {}", whisper_rs::print_system_info().trim());
+            Ok(0)
+        }
     }
 }
