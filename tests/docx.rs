@@ -106,7 +106,8 @@ fn python_docx_reads_the_title_headline_table_and_transcript() {
 
     let table = &read["tables"][0];
     assert_eq!(table[0][0], "Speaker");
-    assert_eq!(table[0][10], "Overlap");
+    assert_eq!(table[0][10], "Backchannels");
+    assert_eq!(table[0][11], "Overlap");
     assert_eq!(
         table.as_array().unwrap().len(),
         4,
