@@ -254,11 +254,21 @@ fn live_playlist(elapsed: f64, length: usize) -> String {
     out
 }
 
-fn run(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_spacescribe"))
-        .args(args)
-        .output()
-        .unwrap()
+/// `transcribe --quiet -m tiny.en --formats FORMATS -o OUT [extra...] INPUT`.
+fn transcribe(out: &Path, formats: &str, extra: &[&str], input: &str) -> std::process::Output {
+    let mut args = vec![
+        "transcribe",
+        "--quiet",
+        "-m",
+        "tiny.en",
+        "--formats",
+        formats,
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    args.push(input);
+    spacescribe(&args)
 }
 
 /// Words of a txt transcript, without the lines that mark missing audio.
@@ -288,17 +298,12 @@ fn file_mode() -> &'static (f64, u64) {
     FILE.get_or_init(|| {
         let out = tempfile::tempdir().unwrap();
         let input = cut().dir.join("interview-aac.m4a");
-        let o = run(&[
-            "transcribe",
-            "--quiet",
-            "-m",
-            "tiny.en",
-            "--formats",
+        let o = transcribe(
+            out.path(),
             "txt,json,stats.json",
-            "-o",
-            out.path().to_str().unwrap(),
+            &[],
             input.to_str().unwrap(),
-        ]);
+        );
         assert!(o.status.success(), "{}", stderr(&o));
         let w = wer(&reference(), &words(&out.path().join("interview-aac.txt")));
         let n = json(&out.path().join("interview-aac.stats.json"))["num_speakers"]
@@ -322,17 +327,12 @@ fn a_finished_playlist_replays_like_the_file() {
     require_models();
     let server = Server::start(Faults::default());
     let out = tempfile::tempdir().unwrap();
-    let o = run(&[
-        "transcribe",
-        "--quiet",
-        "-m",
-        "tiny.en",
-        "--formats",
+    let o = transcribe(
+        out.path(),
         "txt,json,stats.json",
-        "-o",
-        out.path().to_str().unwrap(),
+        &[],
         &server.url("vod.m3u8"),
-    ]);
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let w = wer(&reference(), &words(&out.path().join("vod.txt")));
     let (w_file, n_file) = *file_mode();
@@ -364,20 +364,12 @@ fn aes128_segments_decode_and_name_sets_the_stem() {
     require_models();
     let server = Server::start(Faults::default());
     let out = tempfile::tempdir().unwrap();
-    let o = run(&[
-        "transcribe",
-        "--quiet",
-        "-m",
-        "tiny.en",
-        "--no-diarize",
-        "--formats",
+    let o = transcribe(
+        out.path(),
         "txt",
-        "--name",
-        "talk",
-        "-o",
-        out.path().to_str().unwrap(),
+        &["--no-diarize", "--name", "talk"],
         &server.url("enc/vod.m3u8"),
-    ]);
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let w = wer(&reference(), &words(&out.path().join("talk.txt")));
     assert!(w <= file_mode().0 + 0.02, "encrypted replay WER {w:.3}");
@@ -389,7 +381,7 @@ fn a_live_playlist_is_followed_to_its_end() {
     require_models();
     let server = Server::start(Faults::default());
     let out = tempfile::tempdir().unwrap();
-    let o = run(&[
+    let o = spacescribe(&[
         "live",
         "-m",
         "tiny.en",
@@ -453,7 +445,7 @@ fn a_dropped_connection_is_retried_and_a_lost_segment_is_a_reported_gap() {
         drop_once: Some(segs[dropped].0.clone()),
     });
     let out = tempfile::tempdir().unwrap();
-    let o = run(&[
+    let o = spacescribe(&[
         "live",
         "-m",
         "tiny.en",
@@ -547,18 +539,12 @@ fn standard_input_gives_the_file_transcript() {
     drop(stdin);
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = run(&[
-        "transcribe",
-        "--quiet",
-        "-m",
-        "tiny.en",
-        "--no-diarize",
-        "--formats",
+    let o = transcribe(
+        out.path(),
         "txt",
-        "-o",
-        out.path().to_str().unwrap(),
+        &["--no-diarize"],
         input.to_str().unwrap(),
-    ]);
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         std::fs::read_to_string(out.path().join("stdin.txt")).unwrap(),
@@ -603,7 +589,7 @@ fn bad_urls_are_one_clear_error() {
         ),
     ] {
         let out = tempfile::tempdir().unwrap();
-        let o = run(&[
+        let o = spacescribe(&[
             "transcribe",
             "--quiet",
             "-m",
@@ -710,18 +696,12 @@ fn a_direct_audio_url_is_transcribed_as_it_downloads() {
     require_models();
     let server = Server::start(Faults::default());
     let out = tempfile::tempdir().unwrap();
-    let o = run(&[
-        "transcribe",
-        "--quiet",
-        "-m",
-        "tiny.en",
-        "--no-diarize",
-        "--formats",
+    let o = transcribe(
+        out.path(),
         "txt",
-        "-o",
-        out.path().to_str().unwrap(),
+        &["--no-diarize"],
         &server.url("interview-aac.m4a"),
-    ]);
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let w = wer(&reference(), &words(&out.path().join("interview-aac.txt")));
     assert!(w <= file_mode().0 + 0.005, "direct URL WER {w:.3}");
