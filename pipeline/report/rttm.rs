@@ -25,12 +25,18 @@ pub fn write_rttm(w: &mut dyn Write, t: &Transcript, recording: &str) -> io::Res
 
 /// The speaker turns of an RTTM file (any diarizer's, or a reference): speakers numbered
 /// in order of first appearance, turns in file order, the duration the last turn's end.
-/// Lines other than `SPEAKER` are skipped; a malformed one is an error naming its line.
+/// Other RTTM records and `;;` comments are skipped; a malformed `SPEAKER` line, or a line
+/// that is no RTTM record at all, is an error naming its line.
 pub fn read_rttm(text: &str) -> Result<Transcript> {
     let mut t = Transcript::default();
     for (i, line) in text.lines().enumerate() {
         let fields: Vec<&str> = line.split_whitespace().collect();
         if fields.first() != Some(&"SPEAKER") {
+            // Other RTTM record types (SPKR-INFO, LEXEME, ...) have 9 or 10 fields too;
+            // anything else (a transcript, binary data) is not RTTM.
+            if !fields.is_empty() && !fields[0].starts_with(';') && fields.len() < 9 {
+                bail!("line {}: not an RTTM line", i + 1);
+            }
             continue;
         }
         let parse = |k: usize, what: &str| -> Result<f64> {
@@ -118,5 +124,9 @@ mod tests {
     fn a_bad_line_is_named() {
         let e = read_rttm("SPEAKER x 1 0.5 abc <NA> <NA> A <NA> <NA>\n").unwrap_err();
         assert_eq!(format!("{e:#}").split(':').next(), Some("line 1"));
+        let e = read_rttm(";; made by hand\nHello there, how are you?\n").unwrap_err();
+        assert_eq!(format!("{e:#}"), "line 2: not an RTTM line");
+        let other = "SPKR-INFO x 1 <NA> <NA> <NA> unknown A <NA> <NA>\n";
+        assert!(read_rttm(other).unwrap().turns.is_empty());
     }
 }
