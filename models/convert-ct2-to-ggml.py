@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Convert a CTranslate2 (faster-whisper) Whisper model directory into a whisper.cpp ggml file.
 
-    convert-ct2-to-ggml.py CT2_DIR OUT.bin [f16|q8_0]
+    convert-ct2-to-ggml.py CT2_DIR OUT.bin [f16|bf16|q8_0|q4_0]
 
 f16 (default) matches the official ggml files. q8_0 stores the 2-D weight matrices as
 ggml's 8-bit blocks (what whisper.cpp's quantize tool writes): about half the size and
-faster matrix products on CPU, the counterpart of CTranslate2's int8.
+faster matrix products on CPU, the counterpart of CTranslate2's int8. bf16 keeps 16-bit
+weights in the format CPUs with AVX512-BF16 multiply natively; q4_0 is ggml's 4-bit block,
+which ggml repacks for AVX2 matrix kernels at load time.
 
 Needs only numpy. The ggml layout follows whisper.cpp's models/convert-pt-to-ggml.py and
 the loader in whisper.cpp 1.8.3 (whisper_model_load): hparams, mel filters, vocabulary,
@@ -19,8 +21,10 @@ from pathlib import Path
 import numpy as np
 
 GGML_MAGIC = 0x67676D6C
-GGML_TYPE_F32, GGML_TYPE_F16, GGML_TYPE_Q8_0 = 0, 1, 8
-GGML_FTYPE = {"f16": 1, "q8_0": 7}  # ggml_ftype: MOSTLY_F16, MOSTLY_Q8_0
+GGML_TYPE_F32, GGML_TYPE_F16, GGML_TYPE_Q4_0, GGML_TYPE_Q8_0, GGML_TYPE_BF16 = 0, 1, 2, 8, 30
+# ggml_ftype of the file and ggml_type of its 2-D weight matrices, per weight type.
+GGML_FTYPE = {"f16": 1, "q4_0": 2, "q8_0": 7, "bf16": 24}
+MATRIX_TYPE = {"f16": GGML_TYPE_F16, "q4_0": GGML_TYPE_Q4_0, "q8_0": GGML_TYPE_Q8_0, "bf16": GGML_TYPE_BF16}
 GGML_QNT_VERSION = 2
 GGML_QNT_VERSION_FACTOR = 1000
 QK8_0 = 32
@@ -187,6 +191,28 @@ def quantize_q8_0(x):
     return blocks.tobytes()
 
 
+def quantize_q4_0(x):
+    """Rows of float values -> ggml block_q4_0 bytes (quantize_row_q4_0_ref): per 32 values,
+    an f16 scale then 16 bytes of 4-bit codes, value j in the low nibble of byte j and
+    value 16 + j in the high nibble."""
+    x = np.asarray(x, dtype=np.float32).reshape(-1, QK8_0)
+    # The scale comes from the value of largest magnitude, with its sign: max / -8.
+    signed_max = x[np.arange(x.shape[0]), np.abs(x).argmax(axis=1)]
+    d = signed_max / -8.0
+    inv = np.where(d != 0, 1.0 / np.where(d != 0, d, 1.0), 0.0)
+    q = np.minimum(15, np.trunc(x * inv[:, None] + 8.5)).astype(np.uint8)
+    blocks = np.empty(x.shape[0], dtype=[("d", "<f2"), ("qs", "u1", QK8_0 // 2)])
+    blocks["d"] = d.astype(np.float16)
+    blocks["qs"] = q[:, : QK8_0 // 2] | (q[:, QK8_0 // 2 :] << 4)
+    return blocks.tobytes()
+
+
+def to_bf16(x):
+    """float values -> bf16 bytes, rounding to nearest even as ggml_fp32_to_bf16 does."""
+    u = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16).tobytes()
+
+
 def layers(v, side):
     n = 0
     while f"{side}/layer_{n}/self_attention/linear_0/weight" in v:
@@ -204,7 +230,7 @@ def main():
     ct2_dir, out_path = Path(sys.argv[1]), Path(sys.argv[2])
     wtype = sys.argv[3] if len(sys.argv) == 4 else "f16"
     if wtype not in GGML_FTYPE:
-        raise SystemExit(f"unknown weight type {wtype!r} (f16 or q8_0)")
+        raise SystemExit(f"unknown weight type {wtype!r} ({', '.join(GGML_FTYPE)})")
     v = read_ct2(ct2_dir / "model.bin")
     conv1 = v["encoder/conv1/weight"]
     n_audio_state, n_mels = conv1.shape[0], conv1.shape[1]
@@ -221,7 +247,7 @@ def main():
         scalar(v, "decoder/num_heads", n_text_state // 64),
         layers(v, "decoder"),
         n_mels,
-        GGML_FTYPE[wtype] + (GGML_QNT_VERSION * GGML_QNT_VERSION_FACTOR if wtype != "f16" else 0),
+        GGML_FTYPE[wtype] + (GGML_QNT_VERSION * GGML_QNT_VERSION_FACTOR if wtype not in ("f16", "bf16") else 0),
     ]
     filters = mel_filters(n_mels=n_mels)
     tokens = vocabulary(ct2_dir)
@@ -242,14 +268,19 @@ def main():
             # Same choice as whisper.cpp: matrices in the weight type, convolutions f16,
             # vectors, conv biases and positional embeddings f32.
             as_f16 = data.ndim >= 2 and name not in f32_names
-            as_q8 = wtype == "q8_0" and data.ndim == 2 and as_f16 and data.shape[-1] % QK8_0 == 0
-            ttype = GGML_TYPE_Q8_0 if as_q8 else GGML_TYPE_F16 if as_f16 else GGML_TYPE_F32
+            # (Block types need rows that are whole blocks.)
+            as_matrix = data.ndim == 2 and as_f16 and (wtype in ("f16", "bf16") or data.shape[-1] % QK8_0 == 0)
+            ttype = MATRIX_TYPE[wtype] if as_matrix else GGML_TYPE_F16 if as_f16 else GGML_TYPE_F32
             enc = name.encode()
             f.write(struct.pack("<iii", data.ndim, len(enc), ttype))
             f.write(struct.pack(f"<{data.ndim}i", *reversed(data.shape)))
             f.write(enc)
-            if as_q8:
+            if ttype == GGML_TYPE_Q8_0:
                 f.write(quantize_q8_0(data))
+            elif ttype == GGML_TYPE_Q4_0:
+                f.write(quantize_q4_0(data))
+            elif ttype == GGML_TYPE_BF16:
+                f.write(to_bf16(data))
             else:
                 f.write(np.ascontiguousarray(data.astype(np.float16 if as_f16 else np.float32)).tobytes())
     tmp.replace(out_path)

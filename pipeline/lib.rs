@@ -18,6 +18,7 @@ pub mod inputs;
 pub mod journal;
 pub mod models;
 pub mod pipeline;
+pub mod profile;
 pub mod progress;
 pub mod provenance;
 pub mod report;

