@@ -1,0 +1,210 @@
+"""Whole-pipeline benchmark: spacescribe vs faster-whisper + senko (see scripts/bench-pipeline).
+
+spacescribe runs as a user runs it: `transcribe --quiet --model M --threads N --out DIR AUDIO`
+(default outputs, speakers on); its counted time is the whole process, model loading included.
+
+The peer runs in one child process with the same thread count:
+  1. warm-up (reported, not counted): import torch + senko, senko.Diarizer(device="cpu",
+     warmup=True) (loads CAM++ and Silero VAD, warms CAM++ and JIT-compiles / caches the numba
+     code of UMAP+HDBSCAN), then diarizes the first WARMUP_S s of samples/pyannote-sample.wav
+     (other audio than the benchmarked file) so the first real call pays no first-call costs;
+  2. counted: faster-whisper 1.2.1 int8 - import, WhisperModel(ct2_dir, device="cpu",
+     compute_type="int8", cpu_threads=N) load and transcribe(beam_size=1, vad_filter=True,
+     word_timestamps=True) - then senko on the whole file: decode (faster-whisper's PyAV decoder,
+     16 kHz mono float) and Diarizer.diarize_samples. Its result is senko's documented output,
+     `merged_segments` (what senko.save_rttm writes).
+
+Peak RSS: each engine runs as a child of a fresh interpreter (`--one`), so ru_maxrss of
+RUSAGE_CHILDREN is that child's alone, as in bench_transcribe.py. The peer child reads its own
+peak (VmHWM) after the warm-up and then resets it (/proc/self/clear_refs 5), so the parent sees
+the peak of the counted part; the child's peak is the larger of the two, and both are shown.
+
+DER: pyannote.metrics, collar 0.25 s each side (collar=0.5 total width), overlap scored, RTTMs
+read as scripts/eval.py reads them; WER: jiwer with bench_transcribe.py's normalisation.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_transcribe import CT2, ROOT, duration_s, run_child, wer  # noqa: E402
+# scripts/eval.py and pyannote are imported by main() only: the `--one` process that runs an
+# engine stays small (a child's ru_maxrss counts its parent's size at the moment of exec).
+
+WARMUP_CLIP = ROOT / "samples/pyannote-sample.wav"
+WARMUP_S = 15
+
+PEER_CHILD = r"""
+import json, sys, time, traceback, wave
+ct2, audio, threads, clip_path, clip_s = sys.argv[1:6]
+threads = int(threads)
+
+def status_mib(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+phase = "senko import"
+try:
+    t0 = time.perf_counter()
+    import numpy as np, torch, senko
+    torch.set_num_threads(threads)
+    phase = "senko.Diarizer(device='cpu', warmup=True)"
+    d = senko.Diarizer(device="cpu", warmup=True, quiet=True)
+    d.logical_cores = threads  # senko sets torch back to this many threads after its VAD
+    d._set_torch_num_threads()
+    phase = "senko warm-up diarization"
+    with wave.open(clip_path) as w:
+        clip = np.frombuffer(w.readframes(int(float(clip_s) * w.getframerate())), dtype="<i2")
+    d.diarize_samples(clip, source_name="warm-up")
+    warmup = time.perf_counter() - t0
+    warm_rss = status_mib("VmHWM")
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # reset the peak RSS: the parent then sees the counted part's peak
+        reset = True
+    except OSError:
+        reset = False
+    held_rss = status_mib("VmRSS")  # what the warmed-up diarizer keeps resident
+
+    phase = "faster-whisper"
+    t0 = time.perf_counter()
+    from faster_whisper import WhisperModel, decode_audio
+    m = WhisperModel(ct2, device="cpu", compute_type="int8", cpu_threads=threads)
+    segs, info = m.transcribe(audio, beam_size=1, vad_filter=True, word_timestamps=True)
+    text = " ".join(s.text.strip() for s in segs)
+    asr = time.perf_counter() - t0
+
+    phase = "senko diarization"
+    t0 = time.perf_counter()
+    r = d.diarize_samples(decode_audio(audio, sampling_rate=16000), source_name=audio)
+    diar = time.perf_counter() - t0
+    turns = [[s["start"], s["end"], s["speaker"]] for s in (r or {}).get("merged_segments", [])]
+    print(json.dumps({"warmup": warmup, "warm_rss": warm_rss, "rss_reset": reset, "held_rss": held_rss, "asr": asr,
+                      "diar": diar, "text": text, "turns": turns,
+                      "torch": torch.__version__, "senko_vad": d.vad_model_type,
+                      "senko_stages": (r or {}).get("timing_stats", {})}))
+except Exception as e:
+    print(json.dumps({"error": f"{phase}: {type(e).__name__}: {e}",
+                      "traceback": traceback.format_exc()[-3000:]}))
+"""
+
+
+def one(args_json):
+    """Child mode: run one engine once, print a JSON result line (keeps RSS per run)."""
+    a = json.loads(args_json)
+    stem = Path(a["audio"]).stem
+    if a["engine"] == "spacescribe":
+        with tempfile.TemporaryDirectory() as out:
+            wall, rss, _ = run_child([
+                str(ROOT / "target/release/spacescribe"), "transcribe", "--quiet",
+                "--model", a["model"], "--threads", str(a["threads"]), "--out", out, a["audio"]])
+            doc = json.loads((Path(out) / f"{stem}.json").read_text())
+            rttm = (Path(out) / f"{stem}.rttm").read_text()
+        turns = []
+        for line in rttm.splitlines():
+            f = line.split()
+            if f and f[0] == "SPEAKER":
+                turns.append([float(f[3]), float(f[3]) + float(f[4]), f[7]])
+        text = " ".join(s["text"] for s in doc["segments"])
+        print(json.dumps({"wall": wall, "rss": rss, "text": text, "turns": turns}))
+    else:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
+            os.environ[var] = str(a["threads"])  # torch, BLAS and numba in the peer: N threads
+        wall, rss, stdout = run_child([
+            sys.executable, "-c", PEER_CHILD, str(CT2 / a["model"]), a["audio"], str(a["threads"]),
+            str(WARMUP_CLIP), str(WARMUP_S)])
+        r = json.loads(stdout.strip().splitlines()[-1])
+        r.update({"process_wall": wall, "rss_counted": rss})
+        if "error" not in r:
+            r["wall"] = r["asr"] + r["diar"]
+            r["rss"] = max(rss, r["warm_rss"]) if r["rss_reset"] else rss
+        print(json.dumps(r))
+
+
+def measure(spec):
+    p = subprocess.run([sys.executable, __file__, "--one", json.dumps(spec)],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        return {"error": f"{spec['engine']} failed (exit {p.returncode}): {(p.stderr or p.stdout)[-2000:]}"}
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def der(ref, turns):
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+    import warnings
+    warnings.filterwarnings("ignore", message="'uem' was approximated")
+    hyp = Annotation()
+    for start, end, label in turns:
+        if end > start:
+            hyp[Segment(start, end)] = label
+    return DiarizationErrorRate(collar=0.5, skip_overlap=False)(ref, hyp)  # collar = total width
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--models", default="tiny.en,base")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    ap.add_argument("audio", nargs="*")
+    a = ap.parse_args()
+    if a.one:
+        return one(a.one)
+    from eval import read_rttm
+    audios = [Path(x) for x in a.audio] or [ROOT / "samples/panel.flac", ROOT / "samples/rapid.m4a"]
+    print(f"threads: {a.threads}; machine: {os.cpu_count()} cores; greedy, VAD on, word timestamps on; "
+          f"spacescribe: default outputs, speakers on; peer: faster-whisper 1.2.1 int8 + senko 0.2.2 "
+          f"(CPU, warm-up on the first {WARMUP_S} s of {WARMUP_CLIP.name}, not counted)")
+    for audio in audios:
+        name = audio.name.split(".")[0]
+        ref_txt, ref_rttm = audio.with_name(f"{name}.ref.txt"), audio.with_name(f"{name}.rttm")
+        ref_text = ref_txt.read_text() if ref_txt.exists() else None
+        ref = read_rttm(ref_rttm) if ref_rttm.exists() else None
+        dur = duration_s(audio)
+        for model in a.models.split(","):
+            spec = {"model": model, "threads": a.threads, "audio": str(audio.resolve())}
+            ours = measure({**spec, "engine": "spacescribe"})
+            peer = measure({**spec, "engine": "peer"})
+            print(f"\n### {audio.name} ({dur:.0f} s), {model}\n")
+            print("| engine | wall s (counted) | ASR s | diarization s | warm-up s (not counted) | "
+                  "peak RSS MiB | DER % (collar 0.25) | WER % | speakers ref/found | time ratio |")
+            print("|" + "---|" * 10)
+            for label, r in (("spacescribe (full pipeline)", ours), ("faster-whisper int8 + senko", peer)):
+                if "error" in r:
+                    print(f"| {label} | failed: {r['error'].splitlines()[0] if r['error'] else '?'} |" + " |" * 8)
+                    continue
+                d = f"{100 * der(ref, r['turns']):.1f}" if ref is not None else "-"
+                w = f"{100 * wer(ref_text, r['text']):.1f}" if ref_text else "-"
+                spk = f"{len(ref.labels()) if ref is not None else '-'}/{len({t[2] for t in r['turns']})}"
+                if r is ours:
+                    parts, warm, rss, ratio = "- | -", "-", f"{r['rss']:.0f}", "1.00"
+                else:
+                    parts, warm = f"{r['asr']:.1f} | {r['diar']:.1f}", f"{r['warmup']:.1f}"
+                    rss = f"{r['rss']:.0f} (counted part {r['rss_counted']:.0f})" if r["rss_reset"] else f"{r['rss']:.0f}"
+                    ratio = f"{ours['wall'] / r['wall']:.2f}" if "error" not in ours else "-"
+                print(f"| {label} | {r['wall']:.1f} | {parts} | {warm} | {rss} | {d} | {w} | {spk} | {ratio} |",
+                      flush=True)
+            for r in (ours, peer):
+                if "error" in r:
+                    print(f"\n{r['error']}\n{r.get('traceback', '')}")
+            if "error" not in peer:
+                st = peer["senko_stages"]
+                print(f"\npeer child: {peer['process_wall']:.1f} s in all (warm-up + counted + interpreter); "
+                      f"resident after warm-up {peer['held_rss']:.0f} MiB; torch {peer['torch']}, senko VAD {peer['senko_vad']}; senko stages (s): "
+                      + ", ".join(f"{k.removesuffix('_time')} {v}" for k, v in st.items() if k != "total_time"))
+    print("\ntime ratio = spacescribe wall / peer counted wall (below 1.0: spacescribe is faster). "
+          "Counted for the peer: faster-whisper import + model load + transcription, then senko decode + "
+          "diarization after warm-up; the warm-up (torch/senko import, Diarizer with warmup=True, one short "
+          "diarization) is shown beside it. Peak RSS of the peer is its whole process, warm-up included; "
+          "in brackets the peak during the counted part alone.")
+
+
+if __name__ == "__main__":
+    main()
