@@ -33,11 +33,25 @@ impl LanguageLatch {
         self.0.get().map(String::as_str)
     }
 
-    /// Record a detected language; the first one recorded wins.
+    /// Record a language; the first one recorded wins.
     pub fn set(&self, language: &str) {
         let _ = self.0.set(language.to_string());
     }
+
+    /// Record the language whisper detected on a chunk holding `speech_s` seconds of
+    /// speech, if that is enough to trust it (see [`MIN_SPEECH_TO_LATCH_S`]). Until a
+    /// chunk has that much, every chunk detects its own language.
+    pub fn offer(&self, language: &str, speech_s: f64) {
+        if speech_s >= MIN_SPEECH_TO_LATCH_S {
+            self.set(language);
+        }
+    }
 }
+
+/// Least speech (seconds) in a chunk before its detected language is kept for the rest of
+/// the run. Whisper's guess from a second or two (a "hello?" while the Space fills) is often
+/// wrong, and a wrong latch would transcribe the whole recording in the wrong language.
+pub const MIN_SPEECH_TO_LATCH_S: f64 = 6.0;
 
 /// A speech-to-text engine bound to one worker thread.
 pub trait ChunkTranscriber: Send {
@@ -89,6 +103,16 @@ mod tests {
             segments: vec![seg; n],
             rejected: 0,
         }
+    }
+
+    #[test]
+    fn a_short_chunk_does_not_fix_the_language_for_the_run() {
+        let latch = LanguageLatch::default();
+        latch.offer("nn", 1.5);
+        assert_eq!(latch.get(), None);
+        latch.offer("de", MIN_SPEECH_TO_LATCH_S);
+        latch.offer("en", 20.0);
+        assert_eq!(latch.get(), Some("de"));
     }
 
     #[test]

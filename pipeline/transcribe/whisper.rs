@@ -250,6 +250,11 @@ unsafe extern "C" fn decoder_stepped(
     }
 }
 
+/// Seconds of speech the VAD found in the chunk.
+fn speech_seconds(chunk: &Chunk) -> f64 {
+    chunk.speech.iter().map(|&(a, b)| b - a).sum()
+}
+
 /// Seconds of the chunk's speech after `decoded_to` (what whisper left out).
 fn speech_left_after(chunk: &Chunk, decoded_to: f64) -> f64 {
     chunk
@@ -385,12 +390,11 @@ impl WhisperWorker {
             ..Default::default()
         };
         let (used, decoded_to) = self.decode_pass(chunk, chunk.start, language, true, &mut out)?;
-        let speech_seconds: f64 = chunk.speech.iter().map(|&(a, b)| b - a).sum();
         let text: Vec<&str> = out.segments.iter().map(|s| s.text.as_str()).collect();
         let complete = out.rejected == 0
             && !out.segments.is_empty()
             && speech_left_after(chunk, decoded_to) < MIN_LEFTOVER_SPEECH_S
-            && !looks_looped(&text.join(" "), speech_seconds);
+            && !looks_looped(&text.join(" "), speech_seconds(chunk));
         Ok(complete.then_some((out, used)))
     }
 }
@@ -418,7 +422,7 @@ impl ChunkTranscriber for WhisperWorker {
         if self.opts.fit_audio_ctx {
             if let Some((mut out, used)) = self.transcribe_fitted(chunk, language.as_deref())? {
                 if let Some(lang) = language.or(used) {
-                    latch.set(&lang);
+                    latch.offer(&lang, speech_seconds(chunk));
                     out.language = Some(lang);
                 }
                 return Ok(out);
@@ -449,7 +453,7 @@ impl ChunkTranscriber for WhisperWorker {
             from = (next_speech - 0.1).max(decoded_to - 0.1).max(from + 0.5);
         }
         if let Some(lang) = &language {
-            latch.set(lang);
+            latch.offer(lang, speech_seconds(chunk));
         }
         out.language = language;
         Ok(out)
