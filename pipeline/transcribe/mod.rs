@@ -1,6 +1,7 @@
 //! Speech to text for one chunk at a time. `whisper.rs` is the real engine; tests of the
 //! threaded pipeline use fakes that implement the same trait.
 
+pub mod bf16;
 pub mod quality;
 pub mod whisper;
 pub mod words;

@@ -64,8 +64,17 @@ impl WhisperModel {
             flash_attn: use_gpu,
             ..Default::default()
         };
-        let ctx = WhisperContext::new_with_params(path, params)
-            .map_err(|e| anyhow!("cannot load whisper model {}: {e:?}", path.display()))?;
+        let ctx = if !use_gpu && bf16_wanted() {
+            // See transcribe::bf16: the same f16 file, its matrices in bf16 in memory.
+            let mut bytes = std::fs::read(path)
+                .with_context(|| format!("cannot read whisper model {}", path.display()))?;
+            super::bf16::convert_f16_matrices_to_bf16(&mut bytes)
+                .with_context(|| format!("whisper model {} is damaged", path.display()))?;
+            WhisperContext::new_from_buffer_with_params(&bytes, params)
+        } else {
+            WhisperContext::new_with_params(path, params)
+        }
+        .map_err(|e| anyhow!("cannot load whisper model {}: {e:?}", path.display()))?;
         Ok(Self {
             eot: ctx.token_eot(),
             multilingual: ctx.is_multilingual(),
@@ -110,6 +119,13 @@ impl WhisperModel {
             opts,
         })
     }
+}
+
+/// bf16 weights where this build's ggml has bf16 dot products, unless
+/// `SPACESCRIBE_BF16=0` asks for the file's own f16 (for comparisons).
+fn bf16_wanted() -> bool {
+    std::env::var("SPACESCRIBE_BF16").map_or(true, |v| v != "0")
+        && super::bf16::cpu_has_bf16_kernels()
 }
 
 /// Fail early, in words, on a path that is not a whisper ggml file (whisper.cpp would
