@@ -12,8 +12,8 @@
 //! the choice depends on the CPU the binary runs on, not on the machine that fetched it.
 //!
 //! The file layout (whisper.cpp's loader): magic, 11 i32 hyper-parameters ending with the
-//! ftype, the mel filters (two i32 then f32s), the vocabulary (i32 count, then u32 length
-//! + bytes each), then tensors to the end: i32 n_dims, i32 name length, i32 type, the
+//! ftype, the mel filters (two i32 then f32s), the vocabulary (i32 count, then a u32
+//! length and the bytes of each token), then tensors to the end: i32 n_dims, i32 name length, i32 type, the
 //! dims, the name, the data. whisper.cpp creates every 2-D matrix with the file's ftype and
 //! keeps the 3-D convolution kernels f16 and the positional embeddings f32, so the 2-D f16
 //! tensors are exactly the ones to convert.
