@@ -92,6 +92,16 @@ def measure(spec):
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
+def our_weights():
+    """What spacescribe multiplies with: its f16 files become bf16 in memory where
+    whisper.cpp's system line shows AVX512_BF16 (see pipeline/transcribe/bf16.rs)."""
+    info = subprocess.run([str(ROOT / "target/release/spacescribe"), "models", "system-info"],
+                          capture_output=True, text=True).stdout
+    if "AVX512_BF16 = 1" in info and os.environ.get("SPACESCRIBE_BF16", "1") != "0":
+        return "f16 file, bf16 in memory"
+    return "f16"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
@@ -115,7 +125,7 @@ def main():
             rows = []
             ours = measure({"engine": "spacescribe", "model": model, "threads": a.threads,
                             "audio": str(audio), "lang": lang})
-            rows.append(("spacescribe (ggml f16)", ours))
+            rows.append((f"spacescribe (ggml {our_weights()})", ours))
             for ct in ("int8", "float32"):
                 r = measure({"engine": "faster-whisper", "model": model, "threads": a.threads,
                              "audio": str(audio), "lang": lang, "compute_type": ct})
