@@ -112,6 +112,7 @@ def main():
     if a.one:
         return one(a.one)
     audios = [Path(x) for x in a.audio] or [ROOT / "samples/interview.wav", ROOT / "samples/panel.flac"]
+    weights = our_weights()
     print(f"threads: {a.threads}; machine: {os.cpu_count()} cores; greedy, VAD on, word timestamps on\n")
     header = f"| audio | model | engine | wall s | RTF | peak RSS MiB | WER % | time ratio | RSS ratio |"
     print(header)
@@ -125,7 +126,7 @@ def main():
             rows = []
             ours = measure({"engine": "spacescribe", "model": model, "threads": a.threads,
                             "audio": str(audio), "lang": lang})
-            rows.append((f"spacescribe (ggml {our_weights()})", ours))
+            rows.append((f"spacescribe (ggml {weights})", ours))
             for ct in ("int8", "float32"):
                 r = measure({"engine": "faster-whisper", "model": model, "threads": a.threads,
                              "audio": str(audio), "lang": lang, "compute_type": ct})
