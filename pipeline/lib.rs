@@ -14,6 +14,7 @@ pub mod document;
 pub mod edit;
 pub mod gaps;
 pub mod gpu;
+pub mod heap;
 pub mod inputs;
 pub mod journal;
 pub mod models;

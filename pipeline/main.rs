@@ -9,24 +9,6 @@ use clap::Parser;
 use spacescribe::cli::{Cli, Command};
 use spacescribe::commands;
 
-/// glibc's malloc gives each thread that allocates its own arena, and an arena keeps the
-/// memory its thread freed: the workers' per-chunk buffers (whisper states, candle's
-/// tensors) left 50 MiB or more in each. One arena shared by all threads: peak RSS with base
-/// on panel.flac 744 -> 695 MiB, same wall time (the workers allocate per chunk and per
-/// layer, not per sample, so the shared lock is not contended). Must run before any thread
-/// starts. (A fixed low mmap threshold, the other usual cure, made every large block a
-/// fresh mmap: six times the page faults and 60% more wall time.)
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn one_malloc_arena() {
-    // SAFETY: mallopt only sets an allocator parameter; no other thread exists yet.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn one_malloc_arena() {}
-
 fn main() -> ExitCode {
     // The speaker model runs inside the transcription workers, which already keep every
     // core busy; candle's own thread pool would only spin against them (measured: one
@@ -36,7 +18,7 @@ fn main() -> ExitCode {
             std::env::set_var(var, "1");
         }
     }
-    one_malloc_arena();
+    spacescribe::heap::use_one_arena();
     let cli = Cli::parse();
     // whisper.cpp and ggml log to stderr by default; route them to nowhere unless
     // SPACESCRIBE_LOG is set (for debugging model loading).

@@ -192,6 +192,10 @@ pub fn run(
                                 )?,
                                 None => ChunkSpeakers::default(),
                             };
+                            // The speaker models' tensors are freed by now; without this
+                            // their pages stay resident through the worker's next whisper
+                            // pass, on top of its new state.
+                            crate::heap::return_free_pages();
                             Ok(ChunkResult {
                                 transcript,
                                 end: chunk.end(),

@@ -431,6 +431,7 @@ impl ChunkTranscriber for WhisperWorker {
         // worker never holds them outside whisper (peak RSS with base and speakers: panel
         // about 700 -> 640 MiB, the 2-hour loop 795 -> 729 MiB).
         self.state = None;
+        crate::heap::return_free_pages();
         result
     }
 }
