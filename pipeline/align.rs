@@ -26,24 +26,37 @@ fn coverage(a: f64, b: f64, turns: &[SpeakerTurn], n: usize) -> Vec<f64> {
     c
 }
 
-fn argmax(v: &[f64]) -> Option<usize> {
-    v.iter()
-        .enumerate()
-        .filter(|(_, &x)| x > 0.0)
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map(|(i, _)| i)
+/// The speaker covering most of `[a, b]`; where two cover it equally (a word inside an
+/// overlap), the one whose turn there is longer: whisper writes down the voice that holds
+/// the floor, not the backchannel or the interruption over it.
+fn most_covering(a: f64, b: f64, turns: &[SpeakerTurn], n: usize) -> Option<usize> {
+    let c = coverage(a, b, turns, n);
+    let top = c.iter().copied().fold(0.0, f64::max);
+    if top <= 0.0 {
+        return None;
+    }
+    let longest_turn = |s: usize| {
+        turns
+            .iter()
+            .filter(|t| t.speaker == s && t.end > a && t.start < b)
+            .map(|t| t.end - t.start)
+            .fold(0.0, f64::max)
+    };
+    (0..n)
+        .filter(|&s| c[s] >= top - 1e-6)
+        .max_by(|&x, &y| longest_turn(x).total_cmp(&longest_turn(y)))
 }
 
 /// Speaker of a word: most coverage of its core, else of the whole word, else the
-/// nearest turn.
+/// nearest turn (see `most_covering` for words inside an overlap).
 pub fn word_speaker(w: &Word, turns: &[SpeakerTurn], n: usize) -> Option<SpeakerId> {
     if turns.is_empty() {
         return None;
     }
     let len = (w.end - w.start).max(0.0);
     let (ca, cb) = (w.start + 0.2 * len, w.end - 0.2 * len);
-    argmax(&coverage(ca, cb.max(ca + 1e-3), turns, n))
-        .or_else(|| argmax(&coverage(w.start, w.end.max(w.start + 1e-3), turns, n)))
+    most_covering(ca, cb.max(ca + 1e-3), turns, n)
+        .or_else(|| most_covering(w.start, w.end.max(w.start + 1e-3), turns, n))
         .or_else(|| {
             let mid = (w.start + w.end) / 2.0;
             turns
@@ -80,7 +93,7 @@ pub fn assign_speakers(t: &mut Transcript) {
     let mut out = Vec::with_capacity(t.segments.len());
     for seg in std::mem::take(&mut t.segments) {
         if seg.words.is_empty() {
-            let speaker = argmax(&coverage(seg.start, seg.end, &turns, n));
+            let speaker = most_covering(seg.start, seg.end, &turns, n);
             out.push(Segment { speaker, ..seg });
             continue;
         }
@@ -251,6 +264,22 @@ mod tests {
             turns,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_word_under_an_overlap_goes_to_who_holds_the_floor() {
+        // Speaker 0 talks 0-8 s; speaker 1 talks over 3-5 s (and speaker 0 over speaker
+        // 1's long turn 10-18 s): words in the overlaps belong to the long turn.
+        let turns = [
+            turn(0.0, 8.0, 0),
+            turn(3.0, 5.0, 1),
+            turn(10.0, 18.0, 1),
+            turn(12.0, 13.0, 0),
+        ];
+        assert_eq!(word_speaker(&word("crew", 3.5, 3.9), &turns, 2), Some(0));
+        assert_eq!(word_speaker(&word("fees", 12.2, 12.6), &turns, 2), Some(1));
+        // Outside the overlaps, coverage decides as before.
+        assert_eq!(word_speaker(&word("so", 6.0, 6.3), &turns, 2), Some(0));
     }
 
     #[test]

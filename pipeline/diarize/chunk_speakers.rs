@@ -21,6 +21,10 @@ pub const EMBED_HOP_S: f64 = 0.75;
 const SEGMENTATION_STEP_S: f64 = 5.0;
 /// Least solo speech (seconds) worth a local speaker's embedding.
 const MIN_SOLO_S: f64 = 0.3;
+/// Least speech (seconds) worth the embedding of a run that is all overlap.
+const MIN_OVERLAPPED_S: f64 = 0.2;
+/// Pauses at least this long split a local speaker's speech into runs.
+const RUN_GAP_S: f64 = 0.1;
 const SAMPLE_RATE: f64 = 16_000.0;
 
 /// One speaker as one segmentation window sees it. Local speakers of the same window are
@@ -37,6 +41,36 @@ pub struct LocalSpeaker {
     /// L2-normalised voice embedding of the frames where it speaks alone, when there is
     /// at least `MIN_SOLO_S` of them.
     pub embedding: Option<Vec<f32>>,
+    /// Its stretches of speech, each with its own voice embedding: with more than three
+    /// people in a window (the model's limit), one local speaker can hold two voices.
+    #[serde(default)]
+    pub runs: Vec<LocalRun>,
+}
+
+/// One stretch of a local speaker's speech: frames `first..end` (gaps shorter than
+/// `RUN_GAP_S` bridged), and the embedding of its solo frames when there are at least
+/// `MIN_SOLO_S` of them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LocalRun {
+    pub first: usize,
+    pub end: usize,
+    pub embedding: Option<Vec<f32>>,
+    /// The embedding is of frames where someone else speaks too (the run has under
+    /// `MIN_SOLO_S` alone).
+    #[serde(default)]
+    pub overlapped: bool,
+}
+
+/// Stretches of `active` frames (first, end), bridging gaps shorter than `min_gap` frames.
+pub fn active_runs(active: &[bool], min_gap: usize) -> Vec<(usize, usize)> {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (i, _) in active.iter().enumerate().filter(|(_, &a)| a) {
+        match runs.last_mut() {
+            Some(r) if i < r.1 + min_gap.max(1) => r.1 = i + 1,
+            _ => runs.push((i, i + 1)),
+        }
+    }
+    runs
 }
 
 #[derive(Debug, Default)]
@@ -203,35 +237,71 @@ fn local_speakers(
             if !active.iter().any(|&a| a) {
                 continue;
             }
-            // Feature frames (20 ms) whose nearest segmentation frame has k alone.
-            let solo = |t: f64| {
-                let i = ((t - first_frame_s) / step).round();
-                i >= 0.0
-                    && (i as usize) < classes.len()
-                    && powerset_speakers(classes[i as usize]) == [k]
+            // Feature frames (20 ms) whose nearest segmentation frame lies inside `span`
+            // and has k alone (`solo`) or k at all.
+            let frames_of = |span: (usize, usize), solo: bool| -> Vec<(&Tensor, Vec<u32>)> {
+                let picked = |t: f64| {
+                    let i = ((t - first_frame_s) / step).round();
+                    if i < span.0 as f64 || i as usize >= span.1 {
+                        return false;
+                    }
+                    let who = powerset_speakers(classes[i as usize]);
+                    if solo {
+                        who == [k]
+                    } else {
+                        who.contains(&k)
+                    }
+                };
+                features
+                    .iter()
+                    .map(|(region_start, x)| {
+                        let idx = (0..x.dim(2).unwrap_or(0))
+                            .filter(|&j| picked(region_start + feature_frame_centre_s(j)))
+                            .map(|j| j as u32)
+                            .collect();
+                        (x, idx)
+                    })
+                    .collect()
             };
-            let parts: Vec<(&Tensor, Vec<u32>)> = features
-                .iter()
-                .map(|(region_start, x)| {
-                    let idx = (0..x.dim(2).unwrap_or(0))
-                        .filter(|&j| solo(region_start + feature_frame_centre_s(j)))
-                        .map(|j| j as u32)
-                        .collect();
-                    (x, idx)
-                })
-                .collect();
-            let solo_frames: usize = parts.iter().map(|(_, idx)| idx.len()).sum();
-            let embedding = if solo_frames as f64 * 0.02 >= MIN_SOLO_S {
-                Some(embedder.embed_frames(&parts)?)
-            } else {
-                None
+            let embed = |parts: Vec<(&Tensor, Vec<u32>)>, least_s: f64| {
+                let n: usize = parts.iter().map(|(_, idx)| idx.len()).sum();
+                if n as f64 * 0.02 >= least_s {
+                    embedder.embed_frames(&parts).map(Some)
+                } else {
+                    Ok(None)
+                }
             };
+            let embedding = embed(frames_of((0, classes.len()), true), MIN_SOLO_S)?;
+            let spans = active_runs(&active, (RUN_GAP_S / step).round() as usize);
+            let one_run = spans.len() == 1;
+            let mut runs = Vec::with_capacity(spans.len());
+            for span in spans {
+                // One run is the whole local speaker: its solo frames are already pooled.
+                let solo = if one_run {
+                    embedding.clone()
+                } else {
+                    embed(frames_of(span, true), MIN_SOLO_S)?
+                };
+                // A run that is all overlap (a backchannel, an interruption's start): its
+                // voice mixed with the other's, told apart in `assign_runs`.
+                let (embedding, overlapped) = match solo {
+                    Some(e) => (Some(e), false),
+                    None => (embed(frames_of(span, false), MIN_OVERLAPPED_S)?, true),
+                };
+                runs.push(LocalRun {
+                    first: span.0,
+                    end: span.1,
+                    embedding,
+                    overlapped,
+                });
+            }
             out.push(LocalSpeaker {
                 window: w,
                 first_frame_s,
                 step_s: step,
                 active,
                 embedding,
+                runs,
             });
         }
     }
@@ -270,6 +340,17 @@ mod tests {
         // A long pause starts afresh.
         r.push(&vec![4.0; sr], 30.0, vec![(30.0, x())]);
         assert_eq!((r.start, r.samples.len(), r.features.len()), (30.0, sr, 1));
+    }
+
+    #[test]
+    fn runs_bridge_short_gaps_only() {
+        let active: Vec<bool> = [1, 1, 0, 1, 0, 0, 0, 1, 1, 0]
+            .iter()
+            .map(|&a| a == 1)
+            .collect();
+        assert_eq!(active_runs(&active, 2), vec![(0, 4), (7, 9)]);
+        assert_eq!(active_runs(&active, 1), vec![(0, 2), (3, 4), (7, 9)]);
+        assert_eq!(active_runs(&[false; 3], 2), vec![]);
     }
 
     #[test]

@@ -111,7 +111,8 @@ pub fn label_speakers(
         let assignment = resegment::assign_locals(locals, &centroids);
         let end = speech.iter().map(|r| r.1).fold(0.0, f64::max);
         let frames = (end / turns::FRAME_S).ceil() as usize;
-        resegment::frame_speaker_sets(locals, &assignment, centroids.len(), frames, turns::FRAME_S)
+        let runs = resegment::assign_runs(locals, &assignment, &centroids);
+        resegment::frame_speaker_sets(locals, &runs, centroids.len(), frames, turns::FRAME_S)
     });
     let (turns, map) = label_turns_scored(&spans, &scores, speech, heard.as_deref());
     let n = map.iter().flatten().max().map_or(0, |m| m + 1);
