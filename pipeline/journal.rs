@@ -25,7 +25,8 @@ struct Header {
     fingerprint: String,
 }
 
-const VERSION: u32 = 1;
+/// 2: local speakers carry their runs, each with its own voice embedding.
+const VERSION: u32 = 2;
 
 pub struct Journal {
     path: PathBuf,

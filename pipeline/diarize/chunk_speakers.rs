@@ -43,21 +43,19 @@ pub struct LocalSpeaker {
     pub embedding: Option<Vec<f32>>,
     /// Its stretches of speech, each with its own voice embedding: with more than three
     /// people in a window (the model's limit), one local speaker can hold two voices.
-    #[serde(default)]
     pub runs: Vec<LocalRun>,
 }
 
 /// One stretch of a local speaker's speech: frames `first..end` (gaps shorter than
 /// `RUN_GAP_S` bridged), and the embedding of its solo frames when there are at least
-/// `MIN_SOLO_S` of them.
+/// `MIN_SOLO_S` of them, else of all its frames when there are at least
+/// `MIN_OVERLAPPED_S` (then `overlapped`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LocalRun {
     pub first: usize,
     pub end: usize,
     pub embedding: Option<Vec<f32>>,
-    /// The embedding is of frames where someone else speaks too (the run has under
-    /// `MIN_SOLO_S` alone).
-    #[serde(default)]
+    /// The embedding is of frames where someone else speaks too.
     pub overlapped: bool,
 }
 

@@ -92,7 +92,7 @@ pub fn assign_runs(
             let local = &locals[l];
             let mine = assignment[l];
             if local.runs.is_empty() {
-                // A journal from before runs were kept: the whole local speaker is one.
+                // No runs recorded: the whole local speaker is one.
                 out.push(vec![(0, local.active.len(), mine)]);
                 continue;
             }
