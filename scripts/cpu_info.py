@@ -9,7 +9,8 @@ from pathlib import Path
 BINARY = Path(__file__).resolve().parent.parent / "target" / "release" / "spacescribe"
 
 
-def cpu_line():
+def cpu_model_and_flags():
+    """(model name, flags) of the first CPU in /proc/cpuinfo."""
     model, flags = "unknown CPU", []
     try:
         for line in open("/proc/cpuinfo"):
@@ -20,6 +21,11 @@ def cpu_line():
                 break
     except OSError:
         pass
+    return model, flags
+
+
+def cpu_line():
+    model, flags = cpu_model_and_flags()
     simd = [f for f in flags if f in ("sse4_2", "avx", "avx2", "fma", "f16c")
             or f.startswith(("avx512", "amx", "avx_vnni"))]
     return f"CPU: {model} ({os.cpu_count()} cores); SIMD: {' '.join(simd) or 'none found'}"

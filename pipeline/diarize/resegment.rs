@@ -91,11 +91,6 @@ pub fn assign_runs(
         for l in group.clone() {
             let local = &locals[l];
             let mine = assignment[l];
-            if local.runs.is_empty() {
-                // No runs recorded: the whole local speaker is one.
-                out.push(vec![(0, local.active.len(), mine)]);
-                continue;
-            }
             let speaks_during = |o: usize, run: &LocalRun| {
                 locals[o].active[run.first..run.end.min(locals[o].active.len())]
                     .iter()
@@ -280,9 +275,16 @@ fn hamming(i: usize, n: usize) -> f32 {
 mod tests {
     use super::*;
 
+    /// A local speaker whose speech is one run with its own voice (as `local_speakers`
+    /// makes it when there is no pause in it).
     fn local(window: usize, active: &[u8], embedding: Option<Vec<f32>>) -> LocalSpeaker {
         LocalSpeaker {
-            runs: vec![],
+            runs: vec![LocalRun {
+                first: 0,
+                end: active.len(),
+                embedding: embedding.clone(),
+                overlapped: false,
+            }],
             window,
             first_frame_s: 0.05,
             step_s: 0.1,
@@ -371,7 +373,8 @@ mod tests {
         assert_eq!(sets[7], None);
     }
 
-    /// Every local speaker as one run (how a journal from before runs reads).
+    /// Each local speaker's one run with its local speaker's speaker (no centroids: no run
+    /// can sound like anyone else).
     fn whole(locals: &[LocalSpeaker], assignment: &[Option<usize>]) -> RunSpeakers {
         assign_runs(locals, assignment, &[])
     }

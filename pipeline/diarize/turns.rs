@@ -18,6 +18,8 @@ const MIN_TURN_S: f64 = 0.3;
 const MIN_PAUSE_S: f64 = 0.5;
 /// Overlapping speech shorter than this is left out (a breath of the other speaker).
 const MIN_OVERLAP_S: f64 = 0.1;
+/// Speech shorter than this with silence on both sides is dropped (see `label_runs`).
+const SLIVER_S: f64 = 0.1;
 /// Where the segmentation hears one speaker and the embedding windows favour another, the
 /// segmentation's speaker takes the frame when the windows' mean similarity to it is at
 /// most this far below their favourite's. Measured on the samples (DER with collar 0.25):
@@ -262,15 +264,14 @@ fn label_runs(frame_label: &[Option<usize>]) -> Vec<(usize, usize, usize)> {
     // A sliver of speech with silence on both sides is the edge of a stretch that the
     // segmentation windows do not quite reach (a chunk's first or last frames), not a word:
     // left in, it would bridge the pause around it.
-    let sliver = (MIN_OVERLAP_S / FRAME_S).round() as usize;
-    let touching = |runs: &[(usize, usize, usize)], i: usize| {
+    let sliver = (SLIVER_S / FRAME_S).round() as usize;
+    let touching = |i: usize| {
         (i > 0 && runs[i - 1].1 == runs[i].0) || runs.get(i + 1).is_some_and(|n| n.0 == runs[i].1)
     };
-    let keep: Vec<bool> = (0..runs.len())
-        .map(|i| runs[i].1 - runs[i].0 >= sliver || touching(&runs, i))
+    let mut runs: Vec<(usize, usize, usize)> = (0..runs.len())
+        .filter(|&i| runs[i].1 - runs[i].0 >= sliver || touching(i))
+        .map(|i| runs[i])
         .collect();
-    let mut keep = keep.into_iter();
-    runs.retain(|_| keep.next().unwrap_or(true));
     // Give short runs sandwiched between speech to the longer adjacent run.
     let min_frames = (MIN_TURN_S / FRAME_S) as usize;
     let mut i = 0;
