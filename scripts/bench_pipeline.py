@@ -1,4 +1,5 @@
-"""Whole-pipeline benchmark: spacescribe vs faster-whisper + senko (see scripts/bench-pipeline).
+"""Whole-pipeline benchmark: spacescribe vs faster-whisper + senko, or pyannote.audio 4 where senko
+cannot run (see scripts/bench-pipeline and scripts/pyannote_peer.py).
 
 spacescribe runs as a user runs it: `transcribe --quiet --model M --threads N --out DIR AUDIO`
 (default outputs, speakers on); its counted time is the whole process, model loading included.
@@ -13,6 +14,10 @@ The peer runs in one child process with the same thread count:
      word_timestamps=True) - then senko on the whole file: decode (faster-whisper's PyAV decoder,
      16 kHz mono float) and Diarizer.diarize_samples. Its result is senko's documented output,
      `merged_segments` (what senko.save_rttm writes).
+  Where senko cannot run (its prebuilt fbank library needs AVX-512: SIGILL) or with --peer
+  pyannote, the speakers come from pyannote.audio 4's SpeakerDiarization instead, built by
+  scripts/pyannote_peer.py from the same registry weights (warm-up: import, building the
+  pipeline, diarizing the same clip; counted: decode + the pipeline on the whole file).
 
 Peak RSS: each engine runs as a child of a fresh interpreter (`--one`), so ru_maxrss of
 RUSAGE_CHILDREN is that child's alone, as in bench_transcribe.py. The peer child reads its own
@@ -42,7 +47,7 @@ WARMUP_S = 15
 
 PEER_CHILD = r"""
 import json, sys, time, traceback, wave
-ct2, audio, threads, clip_path, clip_s = sys.argv[1:6]
+ct2, audio, threads, clip_path, clip_s, diarizer, scripts_dir = sys.argv[1:8]
 threads = int(threads)
 
 def status_mib(field):
@@ -51,19 +56,32 @@ def status_mib(field):
             return int(line.split()[1]) / 1024
     return 0.0
 
-phase = "senko import"
+phase = f"{diarizer} import"
 try:
     t0 = time.perf_counter()
-    import numpy as np, torch, senko
+    import numpy as np, torch
     torch.set_num_threads(threads)
-    phase = "senko.Diarizer(device='cpu', warmup=True)"
-    d = senko.Diarizer(device="cpu", warmup=True, quiet=True)
-    d.logical_cores = threads  # senko sets torch back to this many threads after its VAD
-    d._set_torch_num_threads()
-    phase = "senko warm-up diarization"
+    if diarizer == "senko":
+        import senko
+        phase = "senko.Diarizer(device='cpu', warmup=True)"
+        d = senko.Diarizer(device="cpu", warmup=True, quiet=True)
+        d.logical_cores = threads  # senko sets torch back to this many threads after its VAD
+        d._set_torch_num_threads()
+        def diarize(samples, name):
+            r = d.diarize_samples(samples, source_name=name)
+            turns = [[s["start"], s["end"], s["speaker"]] for s in (r or {}).get("merged_segments", [])]
+            return turns, {"senko_vad": d.vad_model_type, "stages": (r or {}).get("timing_stats", {})}
+    else:
+        sys.path.insert(0, scripts_dir)
+        import pyannote.audio, pyannote_peer
+        phase = "pyannote.audio SpeakerDiarization"
+        pipeline = pyannote_peer.build_pipeline()
+        def diarize(samples, name):
+            return pyannote_peer.diarize(pipeline, samples), {"pyannote.audio": pyannote.audio.__version__}
+    phase = f"{diarizer} warm-up diarization"
     with wave.open(clip_path) as w:
         clip = np.frombuffer(w.readframes(int(float(clip_s) * w.getframerate())), dtype="<i2")
-    d.diarize_samples(clip, source_name="warm-up")
+    diarize(clip.astype(np.float32) / 32768.0 if diarizer != "senko" else clip, "warm-up")
     warmup = time.perf_counter() - t0
     warm_rss = status_mib("VmHWM")
     try:
@@ -82,15 +100,13 @@ try:
     text = " ".join(s.text.strip() for s in segs)
     asr = time.perf_counter() - t0
 
-    phase = "senko diarization"
+    phase = f"{diarizer} diarization"
     t0 = time.perf_counter()
-    r = d.diarize_samples(decode_audio(audio, sampling_rate=16000), source_name=audio)
+    turns, about = diarize(decode_audio(audio, sampling_rate=16000), audio)
     diar = time.perf_counter() - t0
-    turns = [[s["start"], s["end"], s["speaker"]] for s in (r or {}).get("merged_segments", [])]
     print(json.dumps({"warmup": warmup, "warm_rss": warm_rss, "rss_reset": reset, "held_rss": held_rss, "asr": asr,
-                      "diar": diar, "text": text, "turns": turns,
-                      "torch": torch.__version__, "senko_vad": d.vad_model_type,
-                      "senko_stages": (r or {}).get("timing_stats", {})}))
+                      "diar": diar, "text": text, "turns": turns, "diarizer": diarizer,
+                      "torch": torch.__version__, "about": about}))
 except Exception as e:
     print(json.dumps({"error": f"{phase}: {type(e).__name__}: {e}",
                       "traceback": traceback.format_exc()[-3000:]}))
@@ -120,7 +136,7 @@ def one(args_json):
             os.environ[var] = str(a["threads"])  # torch, BLAS and numba in the peer: N threads
         wall, rss, stdout = run_child([
             sys.executable, "-c", PEER_CHILD, str(CT2 / a["model"]), a["audio"], str(a["threads"]),
-            str(WARMUP_CLIP), str(WARMUP_S)])
+            str(WARMUP_CLIP), str(WARMUP_S), a["diarizer"], str(Path(__file__).resolve().parent)])
         r = json.loads(stdout.strip().splitlines()[-1])
         r.update({"process_wall": wall, "rss_counted": rss})
         if "error" not in r:
@@ -150,10 +166,28 @@ def measure(spec):
                        capture_output=True, text=True)
     if p.returncode != 0:
         why = (p.stderr or p.stdout).strip()[-2000:]
-        if spec["engine"] == "peer" and "killed by SIGILL" in why:
-            why = senko_sigill_reason() + "\n" + why  # first: the table shows the first line
+        if spec.get("diarizer") == "senko" and "killed by SIGILL" in why:
+            return {"error": f"peer failed: {senko_sigill_reason()}\n{why}", "senko_sigill": True}
         return {"error": f"{spec['engine']} failed: {why}"}
     return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def measure_peer(spec, choice):
+    """The peer with senko for the speakers, or - where senko cannot run (`auto`) or when asked -
+    with pyannote.audio 4's pipeline (scripts/pyannote_peer.py). Returns (result, why senko was
+    not used or None)."""
+    if choice in ("auto", "senko"):
+        r = measure({**spec, "engine": "peer", "diarizer": "senko"})
+        if choice == "senko" or not r.get("senko_sigill"):
+            return r, None
+        why = r["error"].splitlines()[0].removeprefix("peer failed: ")
+    else:
+        why = "asked for with --peer pyannote"
+    return measure({**spec, "engine": "peer", "diarizer": "pyannote"}), why
+
+
+PEER_LABELS = {"senko": "faster-whisper int8 + senko 0.2.2",
+               "pyannote": "faster-whisper int8 + pyannote.audio 4 (CAM++)"}
 
 
 def der(ref, turns):
@@ -172,6 +206,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--models", default="tiny.en,base")
+    ap.add_argument("--peer", choices=("auto", "senko", "pyannote"), default="auto",
+                    help="the peer's speaker diarization: senko, pyannote.audio 4, or senko where it "
+                         "runs and pyannote.audio where it cannot (default)")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("audio", nargs="*")
     a = ap.parse_args()
@@ -180,7 +217,8 @@ def main():
     from eval import read_rttm
     audios = [Path(x) for x in a.audio] or [ROOT / "samples/panel.flac", ROOT / "samples/rapid.m4a"]
     print(f"threads: {a.threads}; machine: {os.cpu_count()} cores; greedy, VAD on, word timestamps on; "
-          f"spacescribe: default outputs, speakers on; peer: faster-whisper 1.2.1 int8 + senko 0.2.2 "
+          f"spacescribe: default outputs, speakers on; peer: faster-whisper 1.2.1 int8 + "
+          f"{'senko 0.2.2 (pyannote.audio 4 where senko cannot run)' if a.peer == 'auto' else PEER_LABELS[a.peer]} "
           f"(CPU, warm-up on the first {WARMUP_S} s of {WARMUP_CLIP.name}, not counted)")
     for audio in audios:
         name = audio.name.split(".")[0]
@@ -191,12 +229,16 @@ def main():
         for model in a.models.split(","):
             spec = {"model": model, "threads": a.threads, "audio": str(audio.resolve())}
             ours = measure({**spec, "engine": "spacescribe"})
-            peer = measure({**spec, "engine": "peer"})
+            peer, no_senko = measure_peer(spec, a.peer)
             print(f"\n### {audio.name} ({dur:.0f} s), {model}\n")
+            if no_senko:
+                print(f"senko not used: {no_senko}. The peer's speakers come from pyannote.audio 4's CPU "
+                      f"pipeline with the same segmentation model (scripts/pyannote_peer.py).\n")
             print("| engine | wall s (counted) | ASR s | diarization s | warm-up s (not counted) | "
                   "peak RSS MiB | DER % (collar 0.25) | WER % | speakers ref/found | time ratio |")
             print("|" + "---|" * 10)
-            for label, r in (("spacescribe (full pipeline)", ours), ("faster-whisper int8 + senko", peer)):
+            peer_label = PEER_LABELS[peer.get("diarizer", "pyannote" if no_senko else "senko")]
+            for label, r in (("spacescribe (full pipeline)", ours), (peer_label, peer)):
                 if "error" in r:
                     print(f"| {label} | failed: {r['error'].splitlines()[0] if r['error'] else '?'} |" + " |" * 8)
                     continue
@@ -215,15 +257,18 @@ def main():
                 if "error" in r:
                     print(f"\n{r['error']}\n{r.get('traceback', '')}")
             if "error" not in peer:
-                st = peer["senko_stages"]
+                about = dict(peer["about"])
+                stages = about.pop("stages", {})
                 print(f"\npeer child: {peer['process_wall']:.1f} s in all (warm-up + counted + interpreter); "
-                      f"resident after warm-up {peer['held_rss']:.0f} MiB; torch {peer['torch']}, senko VAD {peer['senko_vad']}; senko stages (s): "
-                      + ", ".join(f"{k.removesuffix('_time')} {v}" for k, v in st.items() if k != "total_time"))
+                      f"resident after warm-up {peer['held_rss']:.0f} MiB; torch {peer['torch']}; "
+                      + ", ".join(f"{k} {v}" for k, v in about.items())
+                      + ("; senko stages (s): " + ", ".join(f"{k.removesuffix('_time')} {v}" for k, v in stages.items()
+                                                             if k != "total_time") if stages else ""))
     print("\ntime ratio = spacescribe wall / peer counted wall (below 1.0: spacescribe is faster). "
-          "Counted for the peer: faster-whisper import + model load + transcription, then senko decode + "
-          "diarization after warm-up; the warm-up (torch/senko import, Diarizer with warmup=True, one short "
-          "diarization) is shown beside it. Peak RSS of the peer is its whole process, warm-up included; "
-          "in brackets the peak during the counted part alone.")
+          "Counted for the peer: faster-whisper import + model load + transcription, then decoding and "
+          "diarization after warm-up; the warm-up (importing torch and the diarizer, loading and warming its "
+          "models, one short diarization) is shown beside it. Peak RSS of the peer is its whole process, "
+          "warm-up included; in brackets the peak during the counted part alone.")
 
 
 if __name__ == "__main__":
