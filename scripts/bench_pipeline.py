@@ -172,17 +172,23 @@ def measure(spec):
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
+SENKO_CANNOT_RUN = []  # why, once senko has died with SIGILL: later runs go straight to pyannote
+
+
 def measure_peer(spec, choice):
     """The peer with senko for the speakers, or - where senko cannot run (`auto`) or when asked -
     with pyannote.audio 4's pipeline (scripts/pyannote_peer.py). Returns (result, why senko was
     not used or None)."""
-    if choice in ("auto", "senko"):
+    if choice == "pyannote":
+        why = "asked for with --peer pyannote"
+    elif choice == "auto" and SENKO_CANNOT_RUN:
+        why = SENKO_CANNOT_RUN[0]
+    else:
         r = measure({**spec, "engine": "peer", "diarizer": "senko"})
         if choice == "senko" or not r.get("senko_sigill"):
             return r, None
         why = r["error"].splitlines()[0].removeprefix("peer failed: ")
-    else:
-        why = "asked for with --peer pyannote"
+        SENKO_CANNOT_RUN.append(why)
     return measure({**spec, "engine": "peer", "diarizer": "pyannote"}), why
 
 
