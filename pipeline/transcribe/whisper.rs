@@ -214,28 +214,37 @@ fn full_params<'a>(opts: &'a DecodeOptions, language: Option<&'a str>) -> FullPa
     params
 }
 
-/// Splits a whisper call's time into encoder and decoder for the profile: whisper.cpp
+/// What whisper.cpp's callbacks do during one `full` call. They keep whisper to one
+/// 30 s window: when its text ends before the audio does, whisper.cpp would encode a
+/// whole new (padded) window for the few seconds left - on the panel 3 of 13 encodes,
+/// each as dear as a full one. Stopped there, the caller decodes what is left itself,
+/// with an encoder context fitted to it (see `transcribe_in_state`).
+///
+/// For the profile they also split the call's time into encoder and decoder: whisper.cpp
 /// calls back just before each encode and after each decoder step, and keeps its own
 /// timings only per context, not per state. The span from an encode's start to the next
 /// decoder step is counted as encoder (it includes the first decoder step: one token).
 #[derive(Default)]
-struct EncoderClock {
+struct CallHooks {
+    windows_started: usize,
     encode_started: Option<std::time::Instant>,
     encoder: std::time::Duration,
 }
 
-impl EncoderClock {
-    /// Point `params`' callbacks at this clock; it must outlive the whisper call.
-    fn attach(&mut self, params: &mut FullParams) {
-        let me = self as *mut EncoderClock as *mut std::ffi::c_void;
+impl CallHooks {
+    /// Point `params`' callbacks at these hooks; they must outlive the whisper call.
+    fn attach(&mut self, params: &mut FullParams, timed: bool) {
+        let me = self as *mut CallHooks as *mut std::ffi::c_void;
         // SAFETY: the callbacks only run inside the `full` call that consumes `params`,
         // while `self` (on the caller's stack) is alive; they touch nothing else. The raw
         // callbacks are used because whisper-rs's closure wrappers are unsound (pitfall 1).
         unsafe {
             params.set_start_encoder_callback(Some(encoder_begins));
             params.set_start_encoder_callback_user_data(me);
-            params.set_filter_logits_callback(Some(decoder_stepped));
-            params.set_filter_logits_callback_user_data(me);
+            if timed {
+                params.set_filter_logits_callback(Some(decoder_stepped));
+                params.set_filter_logits_callback_user_data(me);
+            }
         }
     }
 }
@@ -243,11 +252,16 @@ impl EncoderClock {
 unsafe extern "C" fn encoder_begins(
     _: *mut whisper_rs::WhisperSysContext,
     _: *mut whisper_rs::WhisperSysState,
-    clock: *mut std::ffi::c_void,
+    hooks: *mut std::ffi::c_void,
 ) -> bool {
-    // SAFETY: `clock` is the EncoderClock attached for this call (see `attach`).
-    let clock = unsafe { &mut *(clock as *mut EncoderClock) };
-    clock.encode_started = Some(std::time::Instant::now());
+    // SAFETY: `hooks` is the CallHooks attached for this call (see `attach`).
+    let hooks = unsafe { &mut *(hooks as *mut CallHooks) };
+    hooks.windows_started += 1;
+    if hooks.windows_started > 1 {
+        // whisper.cpp ends the call here, keeping the first window's segments.
+        return false;
+    }
+    hooks.encode_started = Some(std::time::Instant::now());
     true
 }
 
@@ -257,12 +271,12 @@ unsafe extern "C" fn decoder_stepped(
     _: *const whisper_rs::WhisperTokenData,
     _: std::os::raw::c_int,
     _: *mut f32,
-    clock: *mut std::ffi::c_void,
+    hooks: *mut std::ffi::c_void,
 ) {
     // SAFETY: as in `encoder_begins`.
-    let clock = unsafe { &mut *(clock as *mut EncoderClock) };
-    if let Some(started) = clock.encode_started.take() {
-        clock.encoder += started.elapsed();
+    let hooks = unsafe { &mut *(hooks as *mut CallHooks) };
+    if let Some(started) = hooks.encode_started.take() {
+        hooks.encoder += started.elapsed();
     }
 }
 
@@ -302,10 +316,8 @@ impl WhisperWorker {
             params.set_max_tokens(fitted_max_tokens(samples) as i32);
             params.set_temperature_inc(0.0);
         }
-        let mut clock = EncoderClock::default();
-        if profile::enabled() {
-            clock.attach(&mut params);
-        }
+        let mut hooks = CallHooks::default();
+        hooks.attach(&mut params, profile::enabled());
         let t0 = std::time::Instant::now();
         let state = self
             .state
@@ -315,7 +327,7 @@ impl WhisperWorker {
             .full(params, &chunk.samples[skip..])
             .map_err(|e| anyhow!("whisper failed on the audio at {:.1} s: {e:?}", from))?;
         if profile::enabled() {
-            let encoder = clock.encoder.min(t0.elapsed());
+            let encoder = hooks.encoder.min(t0.elapsed());
             profile::add(Stage::WhisperEncoder, encoder);
             profile::add(Stage::WhisperDecoder, t0.elapsed() - encoder);
         }
@@ -394,24 +406,35 @@ impl WhisperWorker {
         Ok((language, decoded_to))
     }
 
-    /// The fast path for short chunks: one fitted pass, kept only if nothing in it was
-    /// rejected and it reached the end of the speech.
-    fn transcribe_fitted(
+    /// One fitted pass from `from` to the chunk's end (see [`fitted_audio_ctx`]), kept
+    /// only if nothing in it was rejected, it reached the end of the speech and does not
+    /// look looped. `must_hear_words`: an empty result counts as a failure (a whole chunk
+    /// the VAD called speech); for the rest of a chunk, hearing nothing is an answer.
+    /// Returns the pass's transcript, the language used and where it ended.
+    fn fitted_pass(
         &mut self,
         chunk: &Chunk,
+        from: f64,
         language: Option<&str>,
-    ) -> Result<Option<(ChunkTranscript, Option<String>)>> {
+        must_hear_words: bool,
+    ) -> Result<Option<(ChunkTranscript, Option<String>, f64)>> {
         let mut out = ChunkTranscript {
             id: chunk.id,
             ..Default::default()
         };
-        let (used, decoded_to) = self.decode_pass(chunk, chunk.start, language, true, &mut out)?;
+        let (used, decoded_to) = self.decode_pass(chunk, from, language, true, &mut out)?;
         let text: Vec<&str> = out.segments.iter().map(|s| s.text.as_str()).collect();
         let complete = out.rejected == 0
-            && !out.segments.is_empty()
+            && !(must_hear_words && out.segments.is_empty())
             && speech_left_after(chunk, decoded_to) < MIN_LEFTOVER_SPEECH_S
-            && !looks_looped(&text.join(" "), speech_seconds(chunk));
-        Ok(complete.then_some((out, used)))
+            && !looks_looped(&text.join(" "), speech_left_after(chunk, from));
+        if !complete && std::env::var_os("SPACESCRIBE_DEBUG").is_some() {
+            eprintln!(
+                "chunk {} fitted pass from {from:.2} not kept ({} rejected): {:?}",
+                chunk.id, out.rejected, text
+            );
+        }
+        Ok(complete.then_some((out, used, decoded_to)))
     }
 }
 
@@ -451,7 +474,9 @@ impl WhisperWorker {
             Some("en".to_string())
         };
         if self.opts.fit_audio_ctx {
-            if let Some((mut out, used)) = self.transcribe_fitted(chunk, language.as_deref())? {
+            if let Some((mut out, used, _)) =
+                self.fitted_pass(chunk, chunk.start, language.as_deref(), true)?
+            {
                 if let Some(lang) = language.or(used) {
                     latch.offer(&lang, speech_seconds(chunk));
                     out.language = Some(lang);
@@ -464,9 +489,22 @@ impl WhisperWorker {
             ..Default::default()
         };
         let mut from = chunk.start;
-        for _ in 0..MAX_DECODE_PASSES {
-            let (used, decoded_to) =
-                self.decode_pass(chunk, from, language.as_deref(), false, &mut out)?;
+        for pass in 0..MAX_DECODE_PASSES {
+            let fitted_rest = if pass == 0 {
+                None
+            } else {
+                // The rest of the chunk (whisper's text ended before the audio): a context
+                // fitted to it costs a fraction of a 30 s window's encoder time; the full
+                // window only if that pass fails its checks.
+                self.fitted_pass(chunk, from, language.as_deref(), false)?
+            };
+            let (used, decoded_to) = match fitted_rest {
+                Some((rest, used, decoded_to)) => {
+                    out.segments.extend(rest.segments);
+                    (used, decoded_to)
+                }
+                None => self.decode_pass(chunk, from, language.as_deref(), false, &mut out)?,
+            };
             // Later passes keep the language the first one detected.
             language = language.or(used);
             let leftover = speech_left_after(chunk, decoded_to);
