@@ -192,20 +192,31 @@ pub fn split_voice_pair(
     best.map(|(_, a, b)| (a, b))
 }
 
+/// What the segmentation hears in one frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Heard {
+    /// No window covers the frame, or one hears a voice it cannot name.
+    Unknown,
+    /// These speakers (none: silence; two: an overlap).
+    Speakers(Vec<usize>),
+    /// One person alone, but the windows dispute who (see `DISSENT`): one of these.
+    OneOf(Vec<usize>),
+}
+
 /// The speakers the segmentation hears in each frame of `frame_s` seconds (`frames` of
 /// them from time 0). Every window covering a frame votes for the speakers of its local
 /// speakers' runs active there (`runs`, see [`assign_runs`]), weighted by a Hamming
 /// window over its frames (a frame near a window's edge has little context); a speaker
 /// is heard when its votes pass half the weight. A window with an active run that maps to
-/// no one abstains for that frame. `None` where no window speaks, or where windows
-/// dispute who speaks alone (see `DISSENT`).
+/// no one abstains for that frame. `Unknown` where no window speaks; where windows
+/// dispute who speaks alone, `OneOf` the speakers with more than `DISSENT` of the weight.
 pub fn frame_speaker_sets(
     locals: &[LocalSpeaker],
     runs: &RunSpeakers,
     n_speakers: usize,
     frames: usize,
     frame_s: f64,
-) -> Vec<Option<Vec<usize>>> {
+) -> Vec<Heard> {
     let mut votes = vec![0f32; frames * n_speakers];
     let mut weight = vec![0f32; frames];
     for std::ops::Range { start, end } in window_groups(locals) {
@@ -249,15 +260,20 @@ pub fn frame_speaker_sets(
     (0..frames)
         .map(|f| {
             if weight[f] <= 0.0 {
-                return None;
+                return Heard::Unknown;
             }
             let v = &votes[f * n_speakers..(f + 1) * n_speakers];
             let set: Vec<usize> = (0..n_speakers)
                 .filter(|&s| v[s] > 0.5 * weight[f])
                 .collect();
-            let disputed = set.len() == 1
-                && (0..n_speakers).any(|s| !set.contains(&s) && v[s] > DISSENT * weight[f]);
-            (!disputed).then_some(set)
+            let candidates: Vec<usize> = (0..n_speakers)
+                .filter(|&s| v[s] > DISSENT * weight[f])
+                .collect();
+            if set.len() == 1 && candidates.len() > 1 {
+                Heard::OneOf(candidates)
+            } else {
+                Heard::Speakers(set)
+            }
         })
         .collect()
 }
@@ -355,22 +371,22 @@ mod tests {
             local(0, &[0, 0, 0, 1, 1, 1], None),
         ];
         let sets = frame_speaker_sets(&locals, &whole(&locals, &[Some(1), Some(0)]), 2, 6, 0.1);
-        let want: Vec<Option<Vec<usize>>> = vec![
-            Some(vec![1]),
-            Some(vec![1]),
-            Some(vec![1]),
-            Some(vec![0, 1]),
-            Some(vec![0]),
-            Some(vec![0]),
+        let want: Vec<Heard> = vec![
+            Heard::Speakers(vec![1]),
+            Heard::Speakers(vec![1]),
+            Heard::Speakers(vec![1]),
+            Heard::Speakers(vec![0, 1]),
+            Heard::Speakers(vec![0]),
+            Heard::Speakers(vec![0]),
         ];
         assert_eq!(sets, want);
         // An unassigned active local makes the window abstain where it speaks.
         let sets = frame_speaker_sets(&locals, &whole(&locals, &[Some(1), None]), 2, 6, 0.1);
-        assert_eq!(sets[0], Some(vec![1]));
-        assert_eq!(sets[4], None);
+        assert_eq!(sets[0], Heard::Speakers(vec![1]));
+        assert_eq!(sets[4], Heard::Unknown);
         // Frames beyond the window: nothing known.
         let sets = frame_speaker_sets(&locals, &whole(&locals, &[Some(1), Some(0)]), 2, 8, 0.1);
-        assert_eq!(sets[7], None);
+        assert_eq!(sets[7], Heard::Unknown);
     }
 
     /// Each local speaker's one run with its local speaker's speaker (no centroids: no run
@@ -380,7 +396,7 @@ mod tests {
     }
 
     #[test]
-    fn windows_that_agree_are_heard_and_a_dispute_is_left_open() {
+    fn windows_that_agree_are_heard_and_a_dispute_names_both() {
         // Window 0 (frames 0-9) hears speaker 0 throughout; window 1 (frames 6-10) hears
         // speaker 0 in frames 6-7 and speaker 1 in frames 8-10.
         let mut a = local(0, &[1; 10], None);
@@ -398,12 +414,12 @@ mod tests {
             0.1,
         );
         // Frame 2 is only in window 0; in frame 6 both windows hear speaker 0.
-        assert_eq!(sets[2], Some(vec![0]));
-        assert_eq!(sets[6], Some(vec![0]));
-        // Frame 8: window 1 hears speaker 1, window 0 speaker 0 - nobody decides.
-        assert_eq!(sets[8], None);
+        assert_eq!(sets[2], Heard::Speakers(vec![0]));
+        assert_eq!(sets[6], Heard::Speakers(vec![0]));
+        // Frame 8: window 1 hears speaker 1, window 0 speaker 0 - one of them, not decided.
+        assert_eq!(sets[8], Heard::OneOf(vec![0, 1]));
         // Frame 10: only window 1.
-        assert_eq!(sets[10], Some(vec![1]));
+        assert_eq!(sets[10], Heard::Speakers(vec![1]));
     }
 
     #[test]

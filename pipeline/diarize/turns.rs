@@ -6,6 +6,7 @@
 //! turns; a turn shorter than `MIN_TURN_S` between two turns is given to its longer
 //! neighbour, as a real 0.1 s turn is almost always a window straddling a change.
 
+use super::resegment::Heard;
 use crate::transcript::SpeakerTurn;
 
 pub const FRAME_S: f64 = 0.01;
@@ -87,12 +88,15 @@ pub fn label_turns(
 /// nobody, the frame is silence; where it hears one speaker, that speaker has the frame
 /// unless the windows find them more than `OVERRIDE_MARGIN` less likely than their own
 /// choice; where it hears two, the one the windows favour has it and the other gets an
-/// overlapping turn. One speaker's turns never overlap each other.
+/// overlapping turn; where its windows dispute who speaks alone, the embedding windows
+/// choose among the speakers it names (not among everyone: the coarse windows reach
+/// over a turn change, and a voice the segmentation does not hear there at all is the
+/// wrong one). One speaker's turns never overlap each other.
 pub fn label_turns_scored(
     windows: &[Window],
     scores: &[Vec<f32>],
     speech: &[(f64, f64)],
-    heard: Option<&[Option<Vec<usize>>]>,
+    heard: Option<&[Heard]>,
 ) -> (Vec<SpeakerTurn>, Vec<Option<usize>>) {
     let n_labels = scores.first().map_or(0, |s| s.len());
     let end = speech.iter().map(|r| r.1).fold(0.0, f64::max);
@@ -140,9 +144,23 @@ pub fn label_turns_scored(
         }
     }
     let mut second: Vec<Option<usize>> = vec![None; frames];
-    for (f, set) in heard.unwrap_or(&[]).iter().enumerate().take(frames) {
-        let (Some(label), Some(set)) = (frame_label[f], set) else {
+    for (f, heard) in heard.unwrap_or(&[]).iter().enumerate().take(frames) {
+        let Some(label) = frame_label[f] else {
             continue;
+        };
+        let set = match heard {
+            Heard::Unknown => continue,
+            Heard::OneOf(candidates) => {
+                let v = &votes[f * n_labels..(f + 1) * n_labels];
+                if !candidates.contains(&label) {
+                    frame_label[f] = candidates
+                        .iter()
+                        .copied()
+                        .max_by(|&a, &b| v[a].total_cmp(&v[b]));
+                }
+                continue;
+            }
+            Heard::Speakers(set) => set,
         };
         match set.as_slice() {
             // Silence between words, or padding the VAD kept around speech.
@@ -401,9 +419,9 @@ mod tests {
         let ws = vec![w(0.0, 4.0), w(4.0, 8.0)];
         let scores = vec![vec![0.8, 0.1], vec![0.1, 0.8]];
         let frames = 800;
-        let mut heard: Vec<Option<Vec<usize>>> = vec![None; frames];
+        let mut heard: Vec<Heard> = vec![Heard::Unknown; frames];
         for (f, h) in heard.iter_mut().enumerate() {
-            *h = Some(match f {
+            *h = Heard::Speakers(match f {
                 0..=49 => vec![],        // 0-0.5 s: VAD padding, nobody speaks
                 50..=299 => vec![0],     // agrees with the windows
                 300..=349 => vec![1],    // 3-3.5 s: speaker 1 by the windows' 0.7 margin: no
@@ -428,10 +446,29 @@ mod tests {
         assert_eq!(spans, vec![(0.5, 4.5, 0), (3.5, 8.0, 1)]);
         // A close call goes to the segmentation: both windows barely prefer speaker 0.
         let close = vec![vec![0.5, 0.3], vec![0.5, 0.3]];
-        let heard: Vec<Option<Vec<usize>>> = vec![Some(vec![1]); frames];
+        let heard: Vec<Heard> = vec![Heard::Speakers(vec![1]); frames];
         let (turns, map) = label_turns_scored(&ws, &close, &speech, Some(&heard));
         assert_eq!(turns.len(), 1);
         assert_eq!(map[1], Some(turns[0].speaker));
+    }
+
+    #[test]
+    fn a_disputed_frame_goes_to_one_of_the_voices_the_segmentation_names() {
+        // One window over 0-2 s that sounds most like speaker 2; the segmentation hears one
+        // person throughout but its windows dispute whether it is speaker 0 or 1.
+        let speech = [(0.0, 2.0)];
+        let ws = vec![w(0.0, 2.0)];
+        let scores = vec![vec![0.2, 0.5, 0.8]];
+        let heard = vec![Heard::OneOf(vec![0, 1]); 200];
+        let (turns, map) = label_turns_scored(&ws, &scores, &speech, Some(&heard));
+        assert_eq!(turns.len(), 1);
+        // Of the two it names, the windows favour speaker 1.
+        assert_eq!(map[1], Some(turns[0].speaker));
+        assert_eq!(map[2], None);
+        // A dispute that includes the windows' own choice keeps it.
+        let heard = vec![Heard::OneOf(vec![0, 2]); 200];
+        let (_, map) = label_turns_scored(&ws, &scores, &speech, Some(&heard));
+        assert_eq!(map[2], Some(0));
     }
 
     #[test]
