@@ -161,6 +161,12 @@ pub struct WhisperWorker {
 /// when more than this much VAD speech is left untranscribed, decode again from there.
 const MIN_LEFTOVER_SPEECH_S: f64 = 1.0;
 const MAX_DECODE_PASSES: usize = 4;
+/// The rest of a chunk up to this long is decoded with a fitted encoder context; a longer
+/// rest gets a full window. Fitted, whisper writes a long stretch with worse punctuation
+/// and word times (the interview's last 13.7 s lost its capitals, and "thank" moved onto
+/// the speaker before); the rests that cost the most full windows are short (on the
+/// panel 2.6-3.5 s).
+const MAX_FITTED_REST_S: f64 = 8.0;
 
 /// Whisper's encoder positions: 1500 for 30 s, one per 20 ms.
 const FULL_AUDIO_CTX: usize = 1500;
@@ -490,12 +496,13 @@ impl WhisperWorker {
         };
         let mut from = chunk.start;
         for pass in 0..MAX_DECODE_PASSES {
-            let fitted_rest = if pass == 0 {
+            let rest_s = chunk.end() - from;
+            let fitted_rest = if pass == 0 || rest_s > MAX_FITTED_REST_S {
                 None
             } else {
-                // The rest of the chunk (whisper's text ended before the audio): a context
-                // fitted to it costs a fraction of a 30 s window's encoder time; the full
-                // window only if that pass fails its checks.
+                // A short rest of the chunk (whisper's text ended a few seconds before the
+                // audio): a context fitted to it costs a fraction of a 30 s window's
+                // encoder time; the full window only if that pass fails its checks.
                 self.fitted_pass(chunk, from, language.as_deref(), false)?
             };
             let (used, decoded_to) = match fitted_rest {
