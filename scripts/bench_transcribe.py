@@ -97,6 +97,14 @@ def measure(spec):
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
+def summarize(results):
+    """The median run's wall time and text, the spread, and the largest peak RSS."""
+    walls = sorted(r["wall"] for r in results)
+    median = sorted(results, key=lambda r: r["wall"])[len(results) // 2]
+    return {"wall": median["wall"], "text": median["text"], "min": walls[0], "max": walls[-1],
+            "rss": max(r["rss"] for r in results)}
+
+
 def our_weights():
     """What spacescribe multiplies with: its f16 files become bf16 in memory where
     whisper.cpp's system line shows AVX512_BF16 (see pipeline/transcribe/bf16.rs)."""
@@ -111,6 +119,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--models", default="tiny.en,base")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="runs of each engine, interleaved; the median wall time is reported")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("audio", nargs="*")
     a = ap.parse_args()
@@ -128,21 +138,31 @@ def main():
         dur = duration_s(audio)
         for model in a.models.split(","):
             lang = "en" if model.endswith(".en") else "auto"
-            rows = []
-            ours = measure({"engine": "spacescribe", "model": model, "threads": a.threads,
-                            "audio": str(audio), "lang": lang})
-            rows.append((f"spacescribe (ggml {weights})", ours))
+            specs = [(f"spacescribe (ggml {weights})",
+                      {"engine": "spacescribe", "model": model, "threads": a.threads,
+                       "audio": str(audio), "lang": lang})]
             for ct in ("int8", "float32"):
-                r = measure({"engine": "faster-whisper", "model": model, "threads": a.threads,
-                             "audio": str(audio), "lang": lang, "compute_type": ct})
-                rows.append((f"faster-whisper {ct}", r))
+                specs.append((f"faster-whisper {ct}",
+                              {"engine": "faster-whisper", "model": model, "threads": a.threads,
+                               "audio": str(audio), "lang": lang, "compute_type": ct}))
+            # Rounds interleave the engines (ours, int8, float32, ours, ...), so a slow
+            # spell of a shared machine falls on all of them, not on one engine's runs.
+            runs = {name: [] for name, _ in specs}
+            for _ in range(a.rounds):
+                for name, spec in specs:
+                    runs[name].append(measure(spec))
+            rows = [(name, summarize(runs[name])) for name, _ in specs]
+            ours = rows[0][1]
             for name, r in rows:
                 w = f"{100 * wer(ref, r['text']):.1f}" if ref else "-"
                 tr = f"{ours['wall'] / r['wall']:.2f}" if r is not ours else "1.00"
                 rr = f"{ours['rss'] / r['rss']:.2f}" if r is not ours else "1.00"
-                print(f"| {audio.name} ({dur:.0f} s) | {model} | {name} | {r['wall']:.1f} | "
+                spread = f" ({r['min']:.1f}-{r['max']:.1f})" if a.rounds > 1 else ""
+                print(f"| {audio.name} ({dur:.0f} s) | {model} | {name} | {r['wall']:.1f}{spread} | "
                       f"{r['wall'] / dur:.3f} | {r['rss']:.0f} | {w} | {tr} | {rr} |", flush=True)
     print("\ntime ratio and RSS ratio = spacescribe / that engine (below 1.0: spacescribe is faster / smaller)")
+    if a.rounds > 1:
+        print(f"wall s: median of {a.rounds} interleaved runs (fastest-slowest); peak RSS: the largest")
 
 
 if __name__ == "__main__":
