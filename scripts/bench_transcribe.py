@@ -99,10 +99,10 @@ def measure(spec):
 
 def summarize(results):
     """The median run's wall time and text, the spread, and the largest peak RSS."""
-    walls = sorted(r["wall"] for r in results)
-    median = sorted(results, key=lambda r: r["wall"])[len(results) // 2]
-    return {"wall": median["wall"], "text": median["text"], "min": walls[0], "max": walls[-1],
-            "rss": max(r["rss"] for r in results)}
+    by_wall = sorted(results, key=lambda r: r["wall"])
+    median = by_wall[len(by_wall) // 2]
+    return {"wall": median["wall"], "text": median["text"], "min": by_wall[0]["wall"],
+            "max": by_wall[-1]["wall"], "rss": max(r["rss"] for r in results)}
 
 
 def our_weights():
@@ -124,6 +124,8 @@ def main():
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("audio", nargs="*")
     a = ap.parse_args()
+    if a.rounds < 1:
+        ap.error("--rounds must be at least 1")
     if a.one:
         return one(a.one)
     audios = [Path(x) for x in a.audio] or [ROOT / "samples/interview.wav", ROOT / "samples/panel.flac"]

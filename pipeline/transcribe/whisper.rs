@@ -286,6 +286,11 @@ unsafe extern "C" fn decoder_stepped(
     }
 }
 
+/// `SPACESCRIBE_DEBUG` set: say on stderr what each whisper pass decoded or dropped.
+fn debug_enabled() -> bool {
+    std::env::var_os("SPACESCRIBE_DEBUG").is_some()
+}
+
 /// Seconds of speech the VAD found in the chunk.
 fn speech_seconds(chunk: &Chunk) -> f64 {
     chunk.speech.iter().map(|&(a, b)| b - a).sum()
@@ -341,7 +346,7 @@ impl WhisperWorker {
         let language = language.map(str::to_string).or_else(|| {
             whisper_rs::get_lang_str(state.full_lang_id_from_state()).map(str::to_string)
         });
-        let debug = std::env::var_os("SPACESCRIBE_DEBUG").is_some();
+        let debug = debug_enabled();
         let mut decoded_to = from;
         for seg in state.as_iter() {
             let mut tokens = Vec::new();
@@ -434,7 +439,7 @@ impl WhisperWorker {
             && !(must_hear_words && out.segments.is_empty())
             && speech_left_after(chunk, decoded_to) < MIN_LEFTOVER_SPEECH_S
             && !looks_looped(&text.join(" "), speech_left_after(chunk, from));
-        if !complete && std::env::var_os("SPACESCRIBE_DEBUG").is_some() {
+        if !complete && debug_enabled() {
             eprintln!(
                 "chunk {} fitted pass from {from:.2} not kept ({} rejected): {:?}",
                 chunk.id, out.rejected, text
