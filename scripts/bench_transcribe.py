@@ -98,11 +98,12 @@ def measure(spec):
 
 
 def summarize(results):
-    """The median run's wall time and text, the spread, and the largest peak RSS."""
+    """The median run (by wall time; its text, turns, ...), the spread of wall times as
+    `min`/`max`, and the largest peak RSS of all the runs as `rss`."""
     by_wall = sorted(results, key=lambda r: r["wall"])
     median = by_wall[len(by_wall) // 2]
-    return {"wall": median["wall"], "text": median["text"], "min": by_wall[0]["wall"],
-            "max": by_wall[-1]["wall"], "rss": max(r["rss"] for r in results)}
+    return {**median, "min": by_wall[0]["wall"], "max": by_wall[-1]["wall"],
+            "rss": max(r["rss"] for r in results)}
 
 
 def our_weights():
