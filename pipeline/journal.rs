@@ -166,6 +166,7 @@ mod tests {
                 embedding: vec![0.1, -0.333_333_34, 1e-7],
             }],
             locals: vec![],
+            pauses: vec![(id as f64 * 30.0 + 3.25, id as f64 * 30.0 + 3.5)],
             vad_calls: vec![vec![0.25, 0.987_654_3], vec![]],
         }
     }

@@ -36,6 +36,9 @@ pub struct ChunkResult {
     pub speech: Vec<(f64, f64)>,
     pub windows: Vec<SpeakerWindow>,
     pub locals: Vec<LocalSpeaker>,
+    /// Quiet stretches of the chunk (see `diarize::pauses`). Absent in older journals.
+    #[serde(default)]
+    pub pauses: Vec<(f64, f64)>,
     /// The VAD outputs that led up to the chunk (see `Chunk::vad_calls`); a resume replays
     /// those of the journal's unbroken first chunks. Absent in older journals.
     #[serde(default)]
@@ -53,6 +56,8 @@ pub struct RunOutput {
     pub locals: Vec<LocalSpeaker>,
     /// Speech regions found by the VAD, absolute seconds, in order.
     pub speech: Vec<(f64, f64)>,
+    /// Quiet stretches inside the chunks (see `diarize::pauses`), absolute seconds, in order.
+    pub pauses: Vec<(f64, f64)>,
     /// Seconds of audio read.
     pub duration: f64,
     /// Set when the input ended before its end (truncated or corrupt file).
@@ -202,6 +207,7 @@ pub fn run(
                                 speech: chunk.speech.clone(),
                                 windows: speakers.windows,
                                 locals: speakers.locals,
+                                pauses: speakers.pauses,
                                 vad_calls,
                             })
                         });
@@ -244,6 +250,7 @@ pub fn run(
                     f(&r.transcript, &r.speech, &r.windows);
                 }
                 out.speech.extend(r.speech);
+                out.pauses.extend(r.pauses);
                 out.windows.extend(r.windows);
                 // Segmentation windows are numbered per chunk; number them over the run.
                 let first_window = out.locals.last().map_or(0, |l| l.window + 1);

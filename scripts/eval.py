@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -115,6 +116,7 @@ def main():
     ap.add_argument("--model", default="tiny.en")
     ap.add_argument("--json", help="also write the figures here")
     ap.add_argument("--beam-size", type=int, help="passed to spacescribe (default: its own)")
+    ap.add_argument("--keep", type=Path, help="keep each sample's outputs in KEEP/<sample>/")
     ap.add_argument("samples", nargs="*", default=DEFAULT,
                     help=f"sample names (default: {' '.join(DEFAULT)}; also long once built)")
     a = ap.parse_args()
@@ -133,13 +135,19 @@ def main():
             hyp = read_rttm(Path(out) / f"{stem}.rttm")
             doc = json.loads((Path(out) / f"{stem}.json").read_text())
             hyp_stats = speaker_counts(json.loads((Path(out) / f"{stem}.stats.json").read_text()))
+            if a.keep:
+                shutil.copytree(out, a.keep / name, dirs_exist_ok=True)
         ref_stats = speaker_counts(json.loads(subprocess.run(
             [str(ROOT / "target/release/spacescribe"), "stats", str(refs / f"{name}.rttm")],
             check=True, capture_output=True, text=True).stdout))
         ref = read_rttm(refs / f"{name}.rttm")
         der_c = DiarizationErrorRate(collar=0.5, skip_overlap=False)  # pyannote's collar is the total width
         der_0 = DiarizationErrorRate(collar=0.0, skip_overlap=False)
-        d_c, d_0 = der_c(ref, hyp), der_0(ref, hyp)
+        d_c = der_c(ref, hyp)
+        parts = der_0(ref, hyp, detailed=True)
+        d_0 = parts["diarization error rate"]
+        # Where the no-collar error lies, as shares of the reference speech.
+        d_0_parts = {k: parts[k] / parts["total"] for k in ("missed detection", "false alarm", "confusion")}
         mapping = der_0.optimal_mapping(ref, hyp)  # hyp label -> ref label
         ref_sh, hyp_sh = shares(ref), shares(hyp)
         mapped = {mapping.get(h, h): v for h, v in hyp_sh.items()}
@@ -156,15 +164,16 @@ def main():
         ref_text = (refs / f"{name}.ref.txt").read_text()
         w = jiwer.wer(normalize(ref_text), normalize(hyp_text))
         cp = cpwer(ref_words_by_speaker(name), hyp_words_by_speaker(doc))
-        rows.append({"sample": name, "der_collar_0.25": d_c, "der_no_collar": d_0, "wer": w, "cpwer": cp,
+        rows.append({"sample": name, "der_collar_0.25": d_c, "der_no_collar": d_0, "der_no_collar_parts": d_0_parts, "wer": w, "cpwer": cp,
                      "share_error_per_speaker": share_errs, "counts_ref_found": counts, "counts_ok": counts_ok,
                      "speakers_ref": len(ref.labels()), "speakers_found": len(hyp.labels()),
                      "max_share_error": share_err, "dominant_right": dominant_ok, "wall_s": wall})
     print(f"model {a.model}" + (f", beam size {a.beam_size}" if a.beam_size else "") + "\n")
-    print("| sample | DER (collar 0.25) | DER (no collar) | WER | cpWER | speakers ref/found | max share error | dominant right | counts within 1/10% | wall s |")
+    print("| sample | DER (collar 0.25) | DER (no collar: missed + false alarm + confusion) | WER | cpWER | speakers ref/found | max share error | dominant right | counts within 1/10% | wall s |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['sample']} | {100*r['der_collar_0.25']:.1f}% | {100*r['der_no_collar']:.1f}% | {100*r['wer']:.1f}% | "
+        print(f"| {r['sample']} | {100*r['der_collar_0.25']:.1f}% | {100*r['der_no_collar']:.1f}% "
+              f"({' + '.join(f'{100*v:.1f}' for v in r['der_no_collar_parts'].values())}) | {100*r['wer']:.1f}% | "
               f"{100*r['cpwer']:.1f}% | {r['speakers_ref']}/{r['speakers_found']} | {100*r['max_share_error']:.1f} pts | "
               f"{'yes' if r['dominant_right'] else 'NO'} | {'yes' if r['counts_ok'] else 'NO'} | {r['wall_s']:.1f} |")
     print("\nPer speaker: share error (points, found - reference); turns, interruptions made, "

@@ -47,6 +47,7 @@ impl Diarizer {
             &run.windows,
             &run.locals,
             &run.speech,
+            &run.pauses,
             &self.options,
         );
     }

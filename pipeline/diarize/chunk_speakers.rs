@@ -8,6 +8,7 @@ use anyhow::Result;
 use candle_core::Tensor;
 
 use super::embed::{feature_frame_centre_s, SpeakerEmbedder};
+use super::pauses::quiet_stretches;
 use super::segmentation::{most_likely_class, powerset_speakers, Segmentation, WINDOW_SAMPLES};
 use super::turns::windows_for_regions;
 use super::SpeakerWindow;
@@ -75,6 +76,8 @@ pub fn active_runs(active: &[bool], min_gap: usize) -> Vec<(usize, usize)> {
 pub struct ChunkSpeakers {
     pub windows: Vec<SpeakerWindow>,
     pub locals: Vec<LocalSpeaker>,
+    /// Quiet stretches of the chunk's audio (see `super::pauses`), absolute seconds.
+    pub pauses: Vec<(f64, f64)>,
 }
 
 /// The last 10 s of audio a worker has seen, and the CAM++ features of its speech (live
@@ -171,6 +174,7 @@ pub fn analyse_chunk(
     }
     profile::add(Stage::SpeakerEmbeddings, embedding_started.elapsed());
     let _segmentation = profile::Timer::start(Stage::SpeakerSegmentation);
+    out.pauses = quiet_stretches(samples, chunk_start);
     match recent {
         Some(r) => {
             let heard_speech = !features.is_empty();

@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod embed;
 pub mod fbank;
 pub mod online;
+pub mod pauses;
 pub mod resegment;
 pub mod segmentation;
 pub mod turns;
@@ -59,12 +60,15 @@ pub fn parse_pair(flag: &str, value: &str) -> Result<(String, String)> {
     }
 }
 
-/// Fill `t.turns` and `t.speakers` from the windows, then label the words.
+/// Fill `t.turns` and `t.speakers` from the windows, then label the words. `speech` are
+/// the VAD's regions, `pauses` the quiet stretches inside them (see `pauses`), which no
+/// turn covers.
 pub fn label_speakers(
     t: &mut Transcript,
     windows: &[SpeakerWindow],
     locals: &[LocalSpeaker],
     speech: &[(f64, f64)],
+    pauses: &[(f64, f64)],
     opts: &SpeakerOptions,
 ) {
     if windows.is_empty() {
@@ -114,7 +118,8 @@ pub fn label_speakers(
         let runs = resegment::assign_runs(locals, &assignment, &centroids);
         resegment::frame_speaker_sets(locals, &runs, centroids.len(), frames, turns::FRAME_S)
     });
-    let (turns, map) = label_turns_scored(&spans, &scores, speech, heard.as_deref());
+    let voiced = pauses::without_pauses(speech, pauses);
+    let (turns, map) = label_turns_scored(&spans, &scores, &voiced, heard.as_deref());
     let n = map.iter().flatten().max().map_or(0, |m| m + 1);
     // Voice profile of each final speaker: the sum of its windows (compared by cosine).
     let mut profiles = vec![vec![0.0f32; embeddings[0].len()]; n];
