@@ -56,7 +56,8 @@ pub struct RunOutput {
     pub locals: Vec<LocalSpeaker>,
     /// Speech regions found by the VAD, absolute seconds, in order.
     pub speech: Vec<(f64, f64)>,
-    /// Quiet stretches inside the chunks (see `diarize::pauses`), absolute seconds, in order.
+    /// Quiet stretches inside the chunks (see `diarize::pauses`), absolute seconds, chunk by
+    /// chunk (neighbouring chunks' padding can overlap).
     pub pauses: Vec<(f64, f64)>,
     /// Seconds of audio read.
     pub duration: f64,

@@ -9,6 +9,8 @@
 //! `turns`), so only the gaps at turn changes and the edges of turns move. Measured on the
 //! samples with tiny.en (`scripts/eval`, README "Accuracy").
 
+use super::chunk_speakers::active_runs;
+
 /// Energy frames of 10 ms at 16 kHz.
 const FRAME_SAMPLES: usize = 160;
 const FRAME_S: f64 = 0.01;
@@ -59,25 +61,17 @@ pub fn quiet_stretches(samples: &[f32], start_s: f64) -> Vec<(f64, f64)> {
         })
         .collect();
     let min_frames = (MIN_PAUSE_S / FRAME_S).round() as usize;
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < quiet.len() {
-        if !quiet[i] {
-            i += 1;
-            continue;
-        }
-        let run_start = i;
-        while i < quiet.len() && quiet[i] {
-            i += 1;
-        }
-        if i - run_start >= min_frames {
-            out.push((
-                start_s + run_start as f64 * FRAME_S,
-                start_s + i as f64 * FRAME_S,
-            ));
-        }
-    }
-    out
+    // Gaps of under one frame bridged: runs of consecutive quiet frames.
+    active_runs(&quiet, 1)
+        .into_iter()
+        .filter(|&(first, end)| end - first >= min_frames)
+        .map(|(first, end)| {
+            (
+                start_s + first as f64 * FRAME_S,
+                start_s + end as f64 * FRAME_S,
+            )
+        })
+        .collect()
 }
 
 /// `regions` (sorted, not overlapping) with the parts inside `pauses` taken out. Pauses
