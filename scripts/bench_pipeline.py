@@ -25,7 +25,7 @@ peak (VmHWM) after the warm-up and then resets it (/proc/self/clear_refs 5), so 
 the peak of the counted part; the child's peak is the larger of the two, and both are shown.
 
 DER: pyannote.metrics, collar 0.25 s each side (collar=0.5 total width), overlap scored, RTTMs
-read as scripts/eval.py reads them; WER: jiwer with bench_transcribe.py's normalisation.
+read as scripts/eval.py reads them; WER: jiwer after scripts/textnorm.py (Whisper's normaliser).
 """
 
 import argparse

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import jiwer
 
+from textnorm import normalize
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "spacescribe"
 MODELS = Path(os.environ.get("SPACESCRIBE_MODELS", CACHE / "models"))
@@ -52,14 +54,11 @@ def run_child(cmd):
     return wall, max(peak, before) / 1024.0, p.stdout
 
 
-def normalize(text):
-    t = jiwer.ToLowerCase()(text)
-    t = jiwer.RemovePunctuation()(t)
-    return " ".join(t.split())
-
-
-def wer(ref, hyp):
-    return jiwer.wer(normalize(ref), normalize(hyp)) if hyp.strip() else 1.0
+def wer(ref, hyp, language="en"):
+    """WER of `hyp` against `ref`, both normalised as scripts/textnorm.py says."""
+    if not hyp.strip():
+        return 1.0
+    return jiwer.wer(normalize(ref, language), normalize(hyp, language))
 
 
 def duration_s(audio):
@@ -122,6 +121,9 @@ def main():
     ap.add_argument("--models", default="tiny.en,base")
     ap.add_argument("--rounds", type=int, default=3,
                     help="runs of each engine, interleaved; the median wall time is reported")
+    ap.add_argument("--language",
+                    help="the recordings' language for both engines (default: en for .en "
+                         "models, else detected); also picks the WER normaliser")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("audio", nargs="*")
     a = ap.parse_args()
@@ -140,7 +142,7 @@ def main():
         ref = ref_path.read_text() if ref_path.exists() else None
         dur = duration_s(audio)
         for model in a.models.split(","):
-            lang = "en" if model.endswith(".en") else "auto"
+            lang = a.language or ("en" if model.endswith(".en") else "auto")
             specs = [(f"spacescribe (ggml {weights})",
                       {"engine": "spacescribe", "model": model, "threads": a.threads,
                        "audio": str(audio), "lang": lang})]
@@ -157,7 +159,7 @@ def main():
             rows = [(name, summarize(runs[name])) for name, _ in specs]
             ours = rows[0][1]
             for name, r in rows:
-                w = f"{100 * wer(ref, r['text']):.1f}" if ref else "-"
+                w = f"{100 * wer(ref, r['text'], a.language or 'en'):.1f}" if ref else "-"
                 tr = f"{ours['wall'] / r['wall']:.2f}" if r is not ours else "1.00"
                 rr = f"{ours['rss'] / r['rss']:.2f}" if r is not ours else "1.00"
                 spread = f" ({r['min']:.1f}-{r['max']:.1f})" if a.rounds > 1 else ""

@@ -9,7 +9,6 @@ reference RTTM by `spacescribe stats` (one implementation of the definitions).""
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +21,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from pyannote.core import Annotation, Segment
 from pyannote.metrics.diarization import DiarizationErrorRate
+
+from textnorm import normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 AUDIO = {"interview": "interview.wav", "panel": "panel.flac", "pyannote-sample": "pyannote-sample.wav",
@@ -58,27 +59,22 @@ def shares(ann):
     return {label: ann.label_timeline(label).support().duration() / total for label in ann.labels()}
 
 
-def normalize(text):
-    text = re.sub(r"[^\w\s']", " ", text.lower().replace("-", " "))
-    return " ".join(text.split())
-
-
 def ref_words_by_speaker(name):
     """Reference words per reference speaker label (the RTTM's), in time order."""
     turns = json.loads((sample_paths(name)[1] / f"{name}.ref.json").read_text())
-    out = {}
+    texts = {}
     for t in sorted(turns, key=lambda t: t["start"]):
-        out.setdefault(t["speaker"], []).extend(normalize(t["text"]).split())
-    return out
+        texts.setdefault(t["speaker"], []).append(t["text"])
+    # Normalised per speaker, not per word: "two hundred" becomes "200" as in the WER.
+    return {s: normalize(" ".join(ts)).split() for s, ts in texts.items()}
 
 
 def hyp_words_by_speaker(doc):
-    out = {}
+    texts = {}
     for seg in doc["segments"]:
         for w in seg.get("words", []):
-            words = normalize(w["word"]).split()
-            out.setdefault(w.get("speaker") or "?", []).extend(words)
-    return out
+            texts.setdefault(w.get("speaker") or "?", []).append(w["word"])
+    return {s: normalize(" ".join(ws)).split() for s, ws in texts.items()}
 
 
 def cpwer(ref, hyp):
