@@ -27,7 +27,11 @@ from textnorm import normalize
 ROOT = Path(__file__).resolve().parent.parent
 AUDIO = {"interview": "interview.wav", "panel": "panel.flac", "pyannote-sample": "pyannote-sample.wav",
          "rapid": "rapid.m4a"}
-DEFAULT = list(AUDIO)  # the samples in git
+DEFAULT = list(AUDIO)  # the English samples in git
+# Samples in another language (scored with Whisper's basic normaliser; a multilingual
+# model's default run adds them; spacescribe detects the language itself).
+FOREIGN = {"german": ("german.m4a", "de")}
+AUDIO.update({name: audio for name, (audio, _) in FOREIGN.items()})
 # Samples too big for git, built by scripts/make-samples --long: name -> (folder, audio file).
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "spacescribe"
 BUILT = {"long": (CACHE / "long-sample", "long.m4a")}
@@ -59,6 +63,10 @@ def shares(ann):
     return {label: ann.label_timeline(label).support().duration() / total for label in ann.labels()}
 
 
+def language_of(name):
+    return FOREIGN[name][1] if name in FOREIGN else "en"
+
+
 def ref_words_by_speaker(name):
     """Reference words per reference speaker label (the RTTM's), in time order."""
     turns = json.loads((sample_paths(name)[1] / f"{name}.ref.json").read_text())
@@ -66,15 +74,15 @@ def ref_words_by_speaker(name):
     for t in sorted(turns, key=lambda t: t["start"]):
         texts.setdefault(t["speaker"], []).append(t["text"])
     # Normalised per speaker, not per word: "two hundred" becomes "200" as in the WER.
-    return {s: normalize(" ".join(ts)).split() for s, ts in texts.items()}
+    return {s: normalize(" ".join(ts), language_of(name)).split() for s, ts in texts.items()}
 
 
-def hyp_words_by_speaker(doc):
+def hyp_words_by_speaker(doc, language):
     texts = {}
     for seg in doc["segments"]:
         for w in seg.get("words", []):
             texts.setdefault(w.get("speaker") or "?", []).append(w["word"])
-    return {s: normalize(" ".join(ws)).split() for s, ws in texts.items()}
+    return {s: normalize(" ".join(ws), language).split() for s, ws in texts.items()}
 
 
 def cpwer(ref, hyp):
@@ -113,9 +121,16 @@ def main():
     ap.add_argument("--json", help="also write the figures here")
     ap.add_argument("--beam-size", type=int, help="passed to spacescribe (default: its own)")
     ap.add_argument("--keep", type=Path, help="keep each sample's outputs in KEEP/<sample>/")
-    ap.add_argument("samples", nargs="*", default=DEFAULT,
-                    help=f"sample names (default: {' '.join(DEFAULT)}; also long once built)")
+    ap.add_argument("samples", nargs="*",
+                    help=f"sample names (default: {' '.join(DEFAULT)}, and {' '.join(FOREIGN)} "
+                         "for a multilingual model; also long once built)")
     a = ap.parse_args()
+    english_only = a.model.endswith(".en")
+    if not a.samples:
+        a.samples = DEFAULT + ([] if english_only else list(FOREIGN))
+    for name in a.samples:
+        if english_only and name in FOREIGN:
+            ap.error(f"{name} is in {FOREIGN[name][1]}; {a.model} is English only")
     rows = []
     for name in a.samples:
         audio, refs = sample_paths(name)
@@ -158,8 +173,9 @@ def main():
         dominant_ok = max(ref_sh, key=ref_sh.get) == max(mapped, key=mapped.get)
         hyp_text = " ".join(s["text"] for s in doc["segments"])
         ref_text = (refs / f"{name}.ref.txt").read_text()
-        w = jiwer.wer(normalize(ref_text), normalize(hyp_text))
-        cp = cpwer(ref_words_by_speaker(name), hyp_words_by_speaker(doc))
+        lang = language_of(name)
+        w = jiwer.wer(normalize(ref_text, lang), normalize(hyp_text, lang))
+        cp = cpwer(ref_words_by_speaker(name), hyp_words_by_speaker(doc, lang))
         rows.append({"sample": name, "der_collar_0.25": d_c, "der_no_collar": d_0, "der_no_collar_parts": d_0_parts, "wer": w, "cpwer": cp,
                      "share_error_per_speaker": share_errs, "counts_ref_found": counts, "counts_ok": counts_ok,
                      "speakers_ref": len(ref.labels()), "speakers_found": len(hyp.labels()),

@@ -41,8 +41,8 @@ class Voice:
     """One speaker of a mix: how to render (or load) its pieces and how loud it sits."""
 
     name: str  # label used in RTTM and ref.json
-    engine: str  # piper | hibari | flite | festival | file
-    arg: str = ""  # flite voice name / festival voice function
+    engine: str  # piper | hibari | flite | festival | espeak | file
+    arg: str = ""  # flite voice name / festival voice function / espeak-ng voice+variant
     gain_db: float = 0.0  # speakers are not all equally loud on a real Space
     phone: bool = False  # a caller on a phone line: 300-3400 Hz, 8 kHz mu-law, line noise
 
@@ -64,6 +64,15 @@ RAPID_VOICES = {
     "slt": Voice("slt", "flite", "slt", gain_db=-1.5),
     "awb": Voice("awb", "flite", "awb", gain_db=-5.5),
     "rms_phone": Voice("rms_phone", "flite", "rms", gain_db=-3.0, phone=True),
+}
+
+# The German sample: espeak-ng's German voice with three of its variants (a woman hosting,
+# a man and a woman as guests), 3.5 dB apart. Of the variants tried, whisper base understood
+# these best (female3, female4 and female1 were much worse); female5 is the breathy, higher one.
+GERMAN_VOICES = {
+    "anna": Voice("anna", "espeak", "de+f2", gain_db=0.0),
+    "bernd": Voice("bernd", "espeak", "de+m3", gain_db=-2.0),
+    "clara": Voice("clara", "espeak", "de+f5", gain_db=1.5),
 }
 
 # ---------------------------------------------------------------- scripts
@@ -307,6 +316,68 @@ RAPID = [
     T("rms_phone", "Bye now.", gap=0.2),
 ]
 
+# A local radio talk in German about the town library reopening after its renovation. Host
+# Anna, library head Bernd, councillor Clara. No numbers anywhere (no digits, no number
+# words, no ordinals), so the German WER does not depend on how numbers are written.
+GERMAN = [
+    T("anna", "Guten Abend und herzlich willkommen zum Stadtgespräch. Heute geht es um unsere "
+      "Stadtbibliothek, die nach einer langen Renovierung endlich wieder öffnet.", 0.9,
+      "Bei mir im Studio sind Bernd, der die Bibliothek leitet, und Clara aus dem Stadtrat. "
+      "Bernd, wie fühlt sich das an, so kurz vor der Eröffnung?", at=0.8),
+    T("bernd", "Ehrlich gesagt bin ich ziemlich aufgeregt. Wir haben sehr lange in einem "
+      "Ausweichquartier gearbeitet, mit viel weniger Platz und ohne Lesesaal.", 0.8,
+      "Jetzt haben wir wieder Tageslicht, neue Regale und endlich einen Aufzug.", gap=0.6),
+    T("anna", "Ja.", inside=0.4),
+    T("anna", "Und was war in dieser Zeit am schwierigsten?", gap=0.5),
+    T("bernd", "Die Leute zu halten. Viele dachten, wir hätten ganz geschlossen, und sind einfach "
+      "nicht mehr gekommen.", gap=0.5),
+    T("anna", "Clara, der Stadtrat hat lange über die Kosten gestritten. Warum hat es am Ende "
+      "doch geklappt?", gap=0.7),
+    T("clara", "Weil wir gemerkt haben, dass die Bibliothek viel mehr ist als ein Ort für Bücher. "
+      "Hier machen Schüler ihre Hausaufgaben, ältere Menschen lernen den Umgang mit dem "
+      "Computer, und Familien kommen am Wochenende zum Vorlesen.", 0.9,
+      "So einen Ort gibt es in der Innenstadt sonst kaum noch, und das hat am Ende auch die "
+      "Skeptiker überzeugt.", gap=0.5),
+    T("bernd", "Genau.", inside=0.6),
+    T("anna", "Aber es gab auch Kritik. Manche sagen, das Geld wäre im Schwimmbad besser "
+      "aufgehoben gewesen.", gap=0.6),
+    T("clara", "Das verstehe ich, und das Schwimmbad ist ja auch nicht vergessen. Wir reden im "
+      "Herbst wieder darüber.", gap=0.4),
+    T("bernd", "Darf ich da kurz etwas ergänzen?", gap=-0.8),
+    T("anna", "Bitte.", gap=0.3),
+    T("bernd", "Die Renovierung wurde zu einem großen Teil vom Land bezahlt. Dieses Geld hätten "
+      "wir für das Schwimmbad gar nicht bekommen.", gap=0.4),
+    T("clara", "Das stimmt, und darauf haben wir im Rat auch oft hingewiesen.", gap=0.5),
+    T("anna", "Was ändert sich denn für die Besucher, wenn sie jetzt wiederkommen?", gap=0.6),
+    T("bernd", "Eine ganze Menge. Die Öffnungszeiten werden länger, auch am Samstagnachmittag. "
+      "Es gibt einen ruhigen Lesesaal im Obergeschoss und unten eine Ecke für Kinder, in "
+      "der es auch mal laut sein darf.", 0.8,
+      "Und man kann Bücher jetzt rund um die Uhr an einem Automaten zurückgeben.", gap=0.5),
+    T("anna", "Toll.", inside=0.5),  # not "Mhm.": espeak-ng spells that out letter by letter
+    T("anna", "Klingt gut. Und die Gebühren?", gap=0.4),
+    T("bernd", "Für Kinder und Jugendliche bleibt der Ausweis kostenlos.", gap=0.4),
+    T("clara", "Und für Menschen mit wenig Einkommen auch, das war uns besonders wichtig.", gap=-0.6),
+    T("anna", "Und wenn man nach dem Lesen noch einen Kaffee trinken möchte?", gap=0.6),
+    T("bernd", "Dafür suchen wir noch jemanden, der im Foyer ein kleines Café betreibt. Wer "
+      "Interesse hat, kann sich gern bei uns melden.", gap=0.4),
+    T("clara", "Da hätte ich sogar schon eine Idee, aber die verrate ich noch nicht.", gap=0.5),
+    T("anna", "Wir haben auch Nachrichten von Hörerinnen und Hörern bekommen. Eine Frau fragt, ob "
+      "es wieder Lesungen geben wird.", gap=0.7),
+    T("bernd", "Auf jeden Fall. Schon in der Eröffnungswoche liest eine Autorin aus der Region "
+      "aus ihrem neuen Roman.", gap=0.4),
+    T("anna", "Schön.", gap=0.3),
+    T("clara", "Ich möchte noch sagen, dass die Bibliothek auch Räume für Vereine anbietet. Wer "
+      "einen Treffpunkt sucht, kann einfach nachfragen.", gap=0.5),
+    T("anna", "Aha.", inside=0.7),
+    T("anna", "Bernd, zum Schluss: Worauf freuen Sie sich am meisten?", gap=0.6),
+    T("bernd", "Auf den Morgen, an dem wir die Türen aufschließen und die Leute wieder "
+      "hereinkommen. Darauf haben wir lange gewartet.", gap=0.5),
+    T("anna", "Bernd, Clara, vielen Dank für das Gespräch. Das war das Stadtgespräch für heute. "
+      "Bis zum nächsten Mal und einen schönen Abend.", gap=0.6),
+    T("clara", "Danke schön.", gap=0.3),
+    T("bernd", "Tschüss.", gap=0.2),
+]
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -432,6 +503,8 @@ class Renderer:
             run(["flite", "-voice", voice.arg, "-t", text, "-o", str(tmp)])
         elif voice.engine == "festival":
             run(["text2wave", "-eval", voice.arg, "-o", str(tmp)], input=text.encode())
+        elif voice.engine == "espeak":
+            run(["espeak-ng", "-v", voice.arg, "-w", str(tmp), text])
         else:
             sys.exit(f"unknown engine {voice.engine}")
         tmp.rename(out)
@@ -659,7 +732,9 @@ M4A = ["-c:a", "aac", "-b:a", "96k", "-ar", "48000", "-ac", "2"]
 FLAC = ["-c:a", "flac", "-compression_level", "8", "-ar", str(SR), "-ac", "1", "-sample_fmt", "s16"]
 
 
-def build_conversation(out: Path, work: Path, stem: str, script, renderer, texts, lossless: str):
+def build_conversation(out: Path, work: Path, stem: str, script, renderer, texts, lossless: str | None):
+    """stem.m4a and its refs in out; lossless: "wav" (the mix itself in out), "flac" (a FLAC copy
+    in out) or None (no lossless file in out: the wav stays in work)."""
     audio, turns = mix(script, renderer, texts)
     wav = out / f"{stem}.wav" if lossless == "wav" else work / f"{stem}.wav"
     write_wav16(wav, audio)
@@ -760,6 +835,12 @@ def build_rapid(out: Path, work: Path, renderer: Renderer):
     encode(wav, out / "rapid.m4a", *RAPID_M4A)
     write_refs(out, "rapid", turns)
     print(f"rapid: {len(audio) / SR:.1f} s, {len(turns)} script turns")
+
+
+def build_german(out: Path, work: Path):
+    """The German conversation (espeak-ng voices): german.m4a only, the lossless wav stays in work."""
+    build_conversation(out, work, "german", GERMAN, Renderer(work / "tts", None, {}, GERMAN_VOICES), {}, None)
+
 
 # ---------------------------------------------------------------- the long sample
 #
@@ -993,12 +1074,23 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", type=Path, required=True, help="samples/ folder to write")
     ap.add_argument("--work", type=Path, required=True, help="scratch + TTS cache folder")
-    ap.add_argument("--jfk", type=Path, required=True)
-    ap.add_argument("--librivox", type=Path, required=True)
-    ap.add_argument("--pyannote", type=Path, required=True, help="folder with sample.{wav,rttm,stm}")
-    ap.add_argument("--joe-model", type=Path, required=True)
+    ap.add_argument("--jfk", type=Path)
+    ap.add_argument("--librivox", type=Path)
+    ap.add_argument("--pyannote", type=Path, help="folder with sample.{wav,rttm,stm}")
+    ap.add_argument("--joe-model", type=Path)
     ap.add_argument("--long", type=Path, help="build only the hour-long sample, into this folder")
+    ap.add_argument("--german", action="store_true",
+                    help="build only the German sample (needs only espeak-ng, sox and ffmpeg)")
     a = ap.parse_args()
+    if a.german:
+        a.out.mkdir(parents=True, exist_ok=True)
+        a.work.mkdir(parents=True, exist_ok=True)
+        build_german(a.out, a.work)
+        return
+    missing = [f"--{k.replace('_', '-')}" for k in ("jfk", "librivox", "pyannote", "joe_model")
+               if getattr(a, k) is None and not (a.long and k != "joe_model")]
+    if missing:
+        ap.error(f"missing {' '.join(missing)}")
     if a.long:
         a.work.mkdir(parents=True, exist_ok=True)
         checked(a.joe_model)
@@ -1018,6 +1110,7 @@ def main():
     build_pyannote(a.out, a.pyannote)
     build_silence_music(a.out, a.work)
     build_rapid(a.out, a.work, Renderer(a.work / "tts", a.joe_model, files, RAPID_VOICES))
+    build_german(a.out, a.work)
 
 
 if __name__ == "__main__":
