@@ -45,6 +45,7 @@ class Voice:
     arg: str = ""  # flite voice name / festival voice function / espeak-ng voice+variant
     gain_db: float = 0.0  # speakers are not all equally loud on a real Space
     phone: bool = False  # a caller on a phone line: 300-3400 Hz, 8 kHz mu-law, line noise
+    sox: tuple = ()  # sox effects on the render: another vocal tract from the same synthesizer
 
 
 VOICES = {
@@ -72,7 +73,7 @@ RAPID_VOICES = {
 GERMAN_VOICES = {
     "anna": Voice("anna", "espeak", "de+f2", gain_db=0.0),
     "bernd": Voice("bernd", "espeak", "de+m3", gain_db=-2.0),
-    "clara": Voice("clara", "espeak", "de+f5", gain_db=1.5),
+    "clara": Voice("clara", "espeak", "de+f5", gain_db=1.5, sox=("pitch", "300")),
 }
 
 # ---------------------------------------------------------------- scripts
@@ -369,6 +370,63 @@ GERMAN = [
     T("clara", "Ich möchte noch sagen, dass die Bibliothek auch Räume für Vereine anbietet. Wer "
       "einen Treffpunkt sucht, kann einfach nachfragen.", gap=0.5),
     T("anna", "Aha.", inside=0.7),
+    # Second part: messages from listeners, digital offers, volunteers, accessibility,
+    # parking and bicycles, the café. Still no numbers and no abbreviations.
+    T("anna", "Während wir hier sprechen, rufen bei uns im Studio ständig Leute an. Ein Hörer aus "
+      "der Altstadt möchte wissen, ob man Bücher inzwischen auch ausleihen kann, ohne aus dem "
+      "Haus zu gehen.", gap=0.6),
+    T("bernd", "Das geht schon seit einer ganzen Weile. Mit dem Bibliotheksausweis kann man digitale "
+      "Bücher, Hörbücher und Zeitungen auf das Handy oder den Computer laden.", 0.8,
+      "Nach einigen Wochen verschwinden sie von selbst wieder. Man muss also nichts "
+      "zurückbringen und zahlt auch nie eine Mahngebühr.", gap=0.5),
+    T("clara", "Stimmt.", inside=0.6),
+    T("anna", "Und was macht jemand, der sich mit dem Handy nicht so gut auskennt?", gap=0.5),
+    T("bernd", "Für den gibt es unsere Computerkurse. Jeden Dienstagvormittag zeigen Ehrenamtliche, "
+      "wie man Nachrichten schreibt, Fotos verschickt oder im Internet einen Termin beim Bürgeramt "
+      "bekommt.", 0.8,
+      "Die Kurse sind fast immer ausgebucht, deshalb suchen wir dringend noch mehr Helferinnen "
+      "und Helfer, die ein bisschen Zeit mitbringen.", gap=0.4),
+    T("clara", "Und da könnten auch Jugendliche mitmachen. Im Rat gab es schon die Idee, dass "
+      "Schüler den älteren Leuten helfen und dafür eine Bescheinigung bekommen.", gap=-0.7),
+    T("bernd", "Gern, sehr gern.", gap=0.3),
+    T("anna", "Bernd, was muss man denn mitbringen, wenn man sich bei Ihnen ehrenamtlich "
+      "engagieren möchte?", gap=0.5),
+    T("bernd", "Vor allem Geduld. Man muss kein Experte sein. Wer gern mit Menschen redet und nicht "
+      "gleich die Nerven verliert, wenn etwas nicht klappt, ist bei uns genau richtig.", 0.8,
+      "Außerdem brauchen wir Leute, die in der Kinderecke vorlesen oder Bücher zu Menschen "
+      "bringen, die nicht mehr selbst zu uns kommen können.", gap=0.5),
+    T("clara", "Genau.", inside=0.4),
+    T("anna", "Eine Hörerin hat uns eben eine Nachricht geschickt. Sie sitzt im Rollstuhl und fragt, "
+      "ob sie jetzt ohne fremde Hilfe in jedes Stockwerk kommt.", gap=0.7),
+    T("bernd", "Ja, endlich. Das war ein wichtiger Grund für den ganzen Umbau. Der Aufzug fährt vom "
+      "Keller bis unters Dach, die Eingangstür öffnet sich von allein, und die Theke hat eine "
+      "niedrige Stelle, an der man im Sitzen bedient wird.", 0.9,
+      "Für Menschen, die schlecht sehen, gibt es Bücher in großer Schrift und ein Gerät, das "
+      "gedruckte Texte laut vorliest.", gap=0.4),
+    T("anna", "Wunderbar.", gap=0.3),
+    T("clara", "Die Toiletten sind übrigens auch barrierefrei. Darauf haben wir im Bauausschuss "
+      "sehr genau geachtet.", gap=0.5),
+    T("anna", "Dann kommen wir zu der Frage, die uns heute am häufigsten gestellt wurde: Wo soll "
+      "man eigentlich parken?", gap=0.6),
+    T("clara", "Ich wusste, dass das kommt.", 0.8,
+      "Direkt vor der Bibliothek gibt es nur wenige Parkplätze, und die sind für Menschen mit "
+      "Behinderung reserviert. Aber das Parkhaus am Markt ist nur wenige Minuten zu Fuß "
+      "entfernt, und abends ist es dort fast immer leer.", gap=0.3),
+    T("bernd", "Richtig.", inside=0.6),
+    T("anna", "Und wer mit dem Fahrrad kommt?", gap=0.4),
+    T("bernd", "Der hat es jetzt viel leichter. Vor dem Eingang stehen neue überdachte "
+      "Fahrradständer, und es gibt sogar eine Ladestation für Elektroräder.", gap=0.4),
+    T("clara", "Und der Bus hält direkt an der Ecke. Wer kann, sollte das Auto ruhig stehen "
+      "lassen.", gap=0.5),
+    T("anna", "Zurück zum Café. Clara, Sie haben vorhin eine Idee angedeutet. Verraten Sie uns "
+      "jetzt ein bisschen mehr?", gap=0.6),
+    T("clara", "Na gut, aber wirklich nur ein bisschen.", 0.7,
+      "Eine Bäckerei aus der Nachbarschaft hat Interesse. Die backen jeden Morgen frisch, und "
+      "es gäbe auch Kuchen ohne Zucker.", gap=0.4),
+    T("bernd", "Davon wusste ich ja noch gar nichts.", gap=0.3),
+    T("clara", "Jetzt wissen es alle.", gap=0.3),
+    T("anna", "Und ich weiß, wo ich in Zukunft meinen Kaffee trinke.", gap=0.4),
+    T("bernd", "Sie sind herzlich eingeladen.", gap=0.3),
     T("anna", "Bernd, zum Schluss: Worauf freuen Sie sich am meisten?", gap=0.6),
     T("bernd", "Auf den Morgen, an dem wir die Türen aufschließen und die Leute wieder "
       "hereinkommen. Darauf haben wir lange gewartet.", gap=0.5),
@@ -479,7 +537,8 @@ class Renderer:
     def raw(self, voice: Voice, text: str) -> Path:
         if voice.engine == "file":
             return self.files[text.removeprefix("FILE:")]
-        key = hashlib.sha256(f"{voice.engine}|{voice.arg}|{text}".encode()).hexdigest()[:20]
+        sox = "|" + " ".join(voice.sox) if voice.sox else ""
+        key = hashlib.sha256(f"{voice.engine}|{voice.arg}{sox}|{text}".encode()).hexdigest()[:20]
         out = self.cache / f"{voice.name}-{key}.wav"
         if out.exists():
             return out
@@ -507,6 +566,10 @@ class Renderer:
             run(["espeak-ng", "-v", voice.arg, "-w", str(tmp), text])
         else:
             sys.exit(f"unknown engine {voice.engine}")
+        if voice.sox:
+            shaped = out.with_suffix(".sox.wav")
+            run(["sox", "-D", str(tmp), str(shaped), *voice.sox])  # -D: no dither, same bytes every build
+            shaped.rename(tmp)
         tmp.rename(out)
         return out
 

@@ -65,6 +65,30 @@ fn silence_and_music_give_an_empty_transcript() {
     );
 }
 
+/// German with the multilingual default model and no `--language`: the language is found
+/// and the words are German, not an English rendering. espeak-ng's robotic voices are hard
+/// for base (about 43% WER, faster-whisper int8 36%: README, "Accuracy"); an
+/// English decode or a translation scores near 100%.
+#[test]
+fn german_is_detected_and_transcribed_in_german() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    transcribe_with(
+        "base",
+        &sample("german.m4a"),
+        dir.path(),
+        &["--no-diarize", "--formats", "txt,json"],
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("german.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["language"], "de");
+    let reference = std::fs::read_to_string(sample("german.ref.txt")).unwrap();
+    let hyp = transcript_text(&dir.path().join("german.txt"));
+    let w = wer(&reference, &hyp);
+    assert!(w < 0.55, "WER {w:.3} too high:\n{hyp}");
+}
+
 #[test]
 fn json_has_words_with_ordered_times_inside_the_audio() {
     require_models();
