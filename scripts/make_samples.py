@@ -69,7 +69,9 @@ RAPID_VOICES = {
 
 # The German sample: espeak-ng's German voice with three of its variants (a woman hosting,
 # a man and a woman as guests), 3.5 dB apart. Of the variants tried, whisper base understood
-# these best (female3, female4 and female1 were much worse); female5 is the breathy, higher one.
+# these best (female3, female4 and female1 were much worse); female5 is the breathy, higher one,
+# raised a further 300 cents by sox (pitch and formants) because as rendered it embedded as
+# the same voice as female2 (scripts/eval --model base german found two speakers, DER 25%).
 GERMAN_VOICES = {
     "anna": Voice("anna", "espeak", "de+f2", gain_db=0.0),
     "bernd": Voice("bernd", "espeak", "de+m3", gain_db=-2.0),
