@@ -61,6 +61,11 @@ def wer(ref, hyp, language="en"):
     return jiwer.wer(normalize(ref, language), normalize(hyp, language))
 
 
+def transcript_text(txt_path):
+    """The words of a spacescribe `.txt` transcript, without its "[time] SPEAKER:" heads."""
+    return " ".join(l.split("] ", 1)[-1] for l in Path(txt_path).read_text().splitlines())
+
+
 def duration_s(audio):
     out = subprocess.run(
         ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(audio)],
@@ -77,9 +82,7 @@ def one(args_json):
                 str(ROOT / "target/release/spacescribe"), "transcribe", "--quiet",
                 "--model", a["model"], "--threads", str(a["threads"]), "--language", a["lang"],
                 "--formats", "txt", "--no-diarize", "--out", out, a["audio"]])
-            stem = Path(a["audio"]).stem
-            lines = (Path(out) / f"{stem}.txt").read_text().splitlines()
-            text = " ".join(l.split("] ", 1)[-1] for l in lines)
+            text = transcript_text(Path(out) / f"{Path(a['audio']).stem}.txt")
     else:
         wall, rss, stdout = run_child([
             sys.executable, "-c", FW_CHILD, str(CT2 / a["model"]), a["audio"],

@@ -16,30 +16,30 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-from bench_transcribe import CT2, ROOT, wer
+from bench_transcribe import CT2, ROOT, transcript_text, wer
 
 CHUNK_LINE = re.compile(r"^chunk (\d+) \w+ pass from [\d.]+ \[([\d.]+)-([\d.]+)\]")
 
 
 def spacescribe_run(audio, model, language, threads):
     """spacescribe's text and its chunks' (start, end), from its debug lines."""
-    out = Path("/tmp") / f"bench-windows-{os.getpid()}"
-    p = subprocess.run(
-        [str(ROOT / "target/release/spacescribe"), "transcribe", "--quiet", "--model", model,
-         "--threads", str(threads), "--language", language, "--formats", "txt",
-         "--no-diarize", "--out", str(out), str(audio)],
-        capture_output=True, text=True, env={**os.environ, "SPACESCRIBE_DEBUG": "1"})
-    if p.returncode != 0:
-        sys.exit(f"error: spacescribe failed on {audio}:\n{p.stderr[-2000:]}")
+    with tempfile.TemporaryDirectory() as out:
+        p = subprocess.run(
+            [str(ROOT / "target/release/spacescribe"), "transcribe", "--quiet", "--model", model,
+             "--threads", str(threads), "--language", language, "--formats", "txt",
+             "--no-diarize", "--out", out, str(audio)],
+            capture_output=True, text=True, env={**os.environ, "SPACESCRIBE_DEBUG": "1"})
+        if p.returncode != 0:
+            sys.exit(f"error: spacescribe failed on {audio}:\n{p.stderr[-2000:]}")
+        text = transcript_text(Path(out) / f"{Path(audio).stem}.txt")
     chunks = {}
     for line in p.stderr.splitlines():
         m = CHUNK_LINE.match(line)
         if m:
             chunks.setdefault(int(m[1]), (float(m[2]), float(m[3])))
-    lines = (out / f"{Path(audio).stem}.txt").read_text().splitlines()
-    text = " ".join(l.split("] ", 1)[-1] for l in lines)
     return text, [chunks[i] for i in sorted(chunks)]
 
 

@@ -170,6 +170,8 @@ const MAX_FITTED_REST_S: f64 = 8.0;
 
 /// Whisper's encoder positions: 1500 for 30 s, one per 20 ms.
 const FULL_AUDIO_CTX: usize = 1500;
+/// 16 kHz samples per encoder position (20 ms).
+const SAMPLES_PER_CTX_POSITION: usize = 320;
 /// Encoder contexts are kept to multiples of this where the audio allows. The encoder's
 /// attention-times-values product has the context as its inner size, and ggml's tinyBLAS
 /// takes a product only when that is a multiple of its step (16 with AVX-512, 8 with AVX2);
@@ -212,7 +214,7 @@ pub fn fitted_audio_ctx(samples: usize) -> usize {
 /// Encoder context for a whole-window pass over `samples` of 16 kHz audio: 1488 when the
 /// audio fits in it (nearly every chunk: they end in pauses), else whisper's full 1500.
 pub fn full_window_audio_ctx(samples: usize) -> usize {
-    if samples <= TILED_FULL_AUDIO_CTX * 320 {
+    if samples <= TILED_FULL_AUDIO_CTX * SAMPLES_PER_CTX_POSITION {
         TILED_FULL_AUDIO_CTX
     } else {
         FULL_AUDIO_CTX
