@@ -316,6 +316,11 @@ impl Chunk {
     pub fn end(&self) -> f64 {
         self.start + self.samples.len() as f64 / SR
     }
+
+    /// Index into `samples` of the absolute time `t` (seconds), kept inside the chunk.
+    pub fn sample_at(&self, t: f64) -> usize {
+        (((t - self.start) * SR).round().max(0.0) as usize).min(self.samples.len())
+    }
 }
 
 /// VAD + chunking over a 16 kHz stream, holding only the audio it still needs.
@@ -724,5 +729,19 @@ mod tests {
             .unwrap();
         seg.finish(&mut chunks).unwrap();
         assert!(chunks.is_empty());
+    }
+
+    #[test]
+    fn sample_at_maps_absolute_seconds_into_the_chunk_and_clamps() {
+        let chunk = Chunk {
+            id: 0,
+            start: 10.0,
+            samples: vec![0.0; 16_000],
+            speech: vec![],
+            vad_calls: vec![],
+        };
+        assert_eq!(chunk.sample_at(10.5), 8_000);
+        assert_eq!(chunk.sample_at(9.0), 0);
+        assert_eq!(chunk.sample_at(12.0), 16_000);
     }
 }

@@ -362,8 +362,7 @@ impl WhisperWorker {
         fitted: bool,
         out: &mut ChunkTranscript,
     ) -> Result<(Option<String>, f64)> {
-        let skip =
-            (((from - chunk.start) * 16_000.0).round().max(0.0) as usize).min(chunk.samples.len());
+        let skip = chunk.sample_at(from);
         let mut params = full_params(&self.opts, language);
         let samples = chunk.samples.len() - skip;
         if fitted {
@@ -473,8 +472,7 @@ impl WhisperWorker {
     /// 14.0 s with `--language en`).
     fn detect_language(&mut self, chunk: &Chunk) -> Result<Option<String>> {
         let first_speech = chunk.speech.first().map_or(chunk.start, |r| r.0);
-        let skip = (((first_speech - chunk.start) * 16_000.0).round().max(0.0) as usize)
-            .min(chunk.samples.len());
+        let skip = chunk.sample_at(first_speech);
         let probe_len = ((LANGUAGE_PROBE_S * 16_000.0) as usize).min(chunk.samples.len() - skip);
         if probe_len < MIN_LANGUAGE_PROBE_SAMPLES {
             return Ok(None);
