@@ -11,7 +11,9 @@ use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
 };
 
-use super::quality::{covered_fraction, judge, looks_looped, SegmentScores};
+use super::quality::{
+    covered_fraction, decoding_looped, judge, looks_looped, SegmentScores, ENTROPY_THRESHOLD,
+};
 use super::words::{tokens_to_words, TimedToken};
 use super::{ChunkTranscriber, ChunkTranscript, LanguageLatch};
 use crate::profile::{self, Stage};
@@ -106,14 +108,13 @@ impl WhisperModel {
         }
     }
 
+    /// A worker on these weights. It makes its whisper state when given a chunk (a fresh
+    /// one per chunk, see `transcribe`): one made here would be thrown away unused, and
+    /// made before any audio is read (about 110 ms each with base).
     pub fn worker(&self, opts: DecodeOptions) -> Result<WhisperWorker> {
-        let state = self
-            .ctx
-            .create_state()
-            .map_err(|e| anyhow!("cannot allocate whisper state: {e:?}"))?;
         Ok(WhisperWorker {
             ctx: Arc::clone(&self.ctx),
-            state: Some(state),
+            state: None,
             eot: self.eot,
             multilingual: self.multilingual,
             opts,
@@ -246,6 +247,8 @@ fn full_params<'a>(opts: &'a DecodeOptions, language: Option<&'a str>) -> FullPa
     params.set_token_timestamps(true);
     params.set_suppress_blank(true);
     params.set_suppress_nst(true);
+    // The early end of looping windows (`decoding_looped`) assumes whisper.cpp's threshold.
+    params.set_entropy_thold(ENTROPY_THRESHOLD);
     params.set_print_progress(false);
     params.set_print_realtime(false);
     params.set_print_timestamps(false);
@@ -262,20 +265,35 @@ fn full_params<'a>(opts: &'a DecodeOptions, language: Option<&'a str>) -> FullPa
 /// each as dear as a full one. Stopped there, the caller decodes what is left itself,
 /// with an encoder context fitted to it (see `transcribe_in_state`).
 ///
+/// Before each decoder step they end a window that has started to loop (see
+/// [`decoding_looped`]), so whisper.cpp's temperature fallback comes at once.
+///
 /// For the profile they also split the call's time into encoder and decoder: whisper.cpp
-/// calls back just before each encode and after each decoder step, and keeps its own
-/// timings only per context, not per state. The span from an encode's start to the next
-/// decoder step is counted as encoder (it includes the first decoder step: one token).
+/// calls back just before each encode and before each decoder step's sampling, and keeps
+/// its own timings only per context, not per state. The span from an encode's start to
+/// the next decoder step is counted as encoder (it includes the first decoder step).
 #[derive(Default)]
 struct CallHooks {
     windows_started: usize,
     encode_started: Option<std::time::Instant>,
     encoder: std::time::Duration,
+    /// Decodes ended early as loops, for `SPACESCRIBE_DEBUG`.
+    loops_ended: usize,
+    /// The token ids decoded so far, reused across steps.
+    ids: Vec<i32>,
+    /// The most tokens a step of the first attempt has seen: fewer means a new attempt.
+    longest_decode: usize,
+    past_greedy_attempt: bool,
+    /// Whether to end looping attempts: only when whisper.cpp has a next temperature to
+    /// fall back to. With one temperature (fitted passes) the loop would be its output,
+    /// cut short, and the pass's own loop checks are made for whole loops.
+    end_loops: bool,
 }
 
 impl CallHooks {
     /// Point `params`' callbacks at these hooks; they must outlive the whisper call.
-    fn attach(&mut self, params: &mut FullParams, timed: bool) {
+    fn attach(&mut self, params: &mut FullParams, end_loops: bool) {
+        self.end_loops = end_loops;
         let me = self as *mut CallHooks as *mut std::ffi::c_void;
         // SAFETY: the callbacks only run inside the `full` call that consumes `params`,
         // while `self` (on the caller's stack) is alive; they touch nothing else. The raw
@@ -283,10 +301,8 @@ impl CallHooks {
         unsafe {
             params.set_start_encoder_callback(Some(encoder_begins));
             params.set_start_encoder_callback_user_data(me);
-            if timed {
-                params.set_filter_logits_callback(Some(decoder_stepped));
-                params.set_filter_logits_callback_user_data(me);
-            }
+            params.set_filter_logits_callback(Some(decoder_stepping));
+            params.set_filter_logits_callback_user_data(me);
         }
     }
 }
@@ -315,18 +331,54 @@ unsafe extern "C" fn never_encode(
     false
 }
 
-unsafe extern "C" fn decoder_stepped(
-    _: *mut whisper_rs::WhisperSysContext,
+/// whisper.cpp's logits filter: called with the tokens decoded so far and the next
+/// token's logits, before it samples from them.
+unsafe extern "C" fn decoder_stepping(
+    ctx: *mut whisper_rs::WhisperSysContext,
     _: *mut whisper_rs::WhisperSysState,
-    _: *const whisper_rs::WhisperTokenData,
-    _: std::os::raw::c_int,
-    _: *mut f32,
+    tokens: *const whisper_rs::WhisperTokenData,
+    n_tokens: std::os::raw::c_int,
+    logits: *mut f32,
     hooks: *mut std::ffi::c_void,
 ) {
     // SAFETY: as in `encoder_begins`.
     let hooks = unsafe { &mut *(hooks as *mut CallHooks) };
     if let Some(started) = hooks.encode_started.take() {
         hooks.encoder += started.elapsed();
+    }
+    if !hooks.end_loops || hooks.past_greedy_attempt || tokens.is_null() || n_tokens <= 0 {
+        return;
+    }
+    let n_tokens = n_tokens as usize;
+    if n_tokens < hooks.longest_decode {
+        // A new attempt, at a higher temperature. Only the first (temperature 0, which
+        // draws no random numbers) is ended early: the later ones sample from whisper.cpp's
+        // generator, and one cut short would change the draws left for the next, and so
+        // its text. (Tried on all attempts: base on rapid got faster, but tiny.en's text
+        // for one window came from a worse draw, WER 22.1 -> 26.9%.)
+        hooks.past_greedy_attempt = true;
+        return;
+    }
+    hooks.longest_decode = n_tokens;
+    // SAFETY: whisper.cpp passes its decoder's current sequence, `n_tokens` long, and the
+    // logits of the whole vocabulary, which the filter may change.
+    let (tokens, eot, timestamp_base, logits) = unsafe {
+        use whisper_rs::whisper_rs_sys as sys;
+        (
+            std::slice::from_raw_parts(tokens, n_tokens),
+            sys::whisper_token_eot(ctx),
+            sys::whisper_token_beg(ctx),
+            std::slice::from_raw_parts_mut(logits, sys::whisper_n_vocab(ctx) as usize),
+        )
+    };
+    hooks.ids.clear();
+    hooks.ids.extend(tokens.iter().map(|t| t.id));
+    if decoding_looped(&hooks.ids, timestamp_base) {
+        // Only end-of-text is left to sample; whisper.cpp then scores the window as a
+        // loop and moves on to its next temperature.
+        logits.fill(f32::NEG_INFINITY);
+        logits[eot as usize] = 0.0;
+        hooks.loops_ended += 1;
     }
 }
 
@@ -373,7 +425,7 @@ impl WhisperWorker {
             params.set_audio_ctx(full_window_audio_ctx(samples) as i32);
         }
         let mut hooks = CallHooks::default();
-        hooks.attach(&mut params, profile::enabled());
+        hooks.attach(&mut params, !fitted);
         let t0 = std::time::Instant::now();
         let state = self
             .state
@@ -450,13 +502,14 @@ impl WhisperWorker {
         }
         if debug {
             eprintln!(
-                "chunk {} {} pass from {from:.2} [{:.2}-{:.2}] decoded to {decoded_to:.2} in {:.2}s, {} segments",
+                "chunk {} {} pass from {from:.2} [{:.2}-{:.2}] decoded to {decoded_to:.2} in {:.2}s, {} segments, {} loops ended",
                 chunk.id,
                 if fitted { "fitted" } else { "full" },
                 chunk.start,
                 chunk.end(),
                 t0.elapsed().as_secs_f64(),
-                state.full_n_segments()
+                state.full_n_segments(),
+                hooks.loops_ended
             );
         }
         Ok((language, decoded_to))
