@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use candle_core::{DType, Device, Tensor, D};
 
 const BN_EPS: f64 = 1e-5;
@@ -40,11 +40,11 @@ impl Weights {
             .ok_or_else(|| anyhow!("speaker model lacks tensor {name}"))
     }
 
-    /// Batch norm folded to `x * scale + shift`, shaped for `[B, C, ...]` with `rank` dims.
-    fn bn(&self, prefix: &str, rank: usize) -> Result<Affine> {
+    /// Batch norm folded to `x * scale + shift` per channel.
+    fn bn(&self, prefix: &str) -> Result<Affine> {
         let mean = self.get(&format!("{prefix}.running_mean"))?;
         let var = self.get(&format!("{prefix}.running_var"))?;
-        let c = mean.dims1()?;
+        mean.dims1()?; // one value per channel
         let inv_std = (var + BN_EPS)?.sqrt()?.recip()?;
         let (scale, shift) = match (
             self.map.get(&format!("{prefix}.weight")),
@@ -61,26 +61,54 @@ impl Weights {
                 (inv_std, shift)
             }
         };
-        let mut shape = vec![1, c];
-        shape.resize(rank, 1);
         Ok(Affine {
-            scale: scale.reshape(shape.as_slice())?,
-            shift: shift.reshape(shape.as_slice())?,
+            scale: scale.to_vec1::<f32>()?,
+            shift: shift.to_vec1::<f32>()?,
         })
     }
 }
 
+/// A folded batch norm: channel `c` of `[B, C, ...]` becomes `x * scale[c] + shift[c]`.
 struct Affine {
-    scale: Tensor,
-    shift: Tensor,
+    scale: Vec<f32>,
+    shift: Vec<f32>,
 }
 
 impl Affine {
     fn apply(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(x.broadcast_mul(&self.scale)?.broadcast_add(&self.shift)?)
+        self.map(x, false)
     }
     fn apply_relu(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(self.apply(x)?.relu()?)
+        self.map(x, true)
+    }
+
+    /// One pass over `x` into one new tensor. As candle ops (a broadcast multiply, a
+    /// broadcast add and a ReLU) it was three passes and three tensors, and each dense
+    /// layer of the TDNN runs it over all the channels before it.
+    fn map(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
+        let dims = x.dims().to_vec();
+        let channels = self.scale.len();
+        if dims.len() < 2 || dims[1] != channels {
+            bail!("batch norm of {channels} channels applied to a tensor of shape {dims:?}");
+        }
+        let inner: usize = dims[2..].iter().product();
+        let x = x.contiguous()?;
+        let (storage, layout) = x.storage_and_layout();
+        let candle_core::Storage::Cpu(cpu) = &*storage else {
+            bail!("the speaker model runs on the CPU");
+        };
+        let data = &cpu.as_slice::<f32>()?[layout.start_offset()..][..x.elem_count()];
+        let mut out = Vec::with_capacity(data.len());
+        for (i, row) in data.chunks_exact(inner.max(1)).enumerate() {
+            let (scale, shift) = (self.scale[i % channels], self.shift[i % channels]);
+            if relu {
+                out.extend(row.iter().map(|&v| (v * scale + shift).max(0.0)));
+            } else {
+                out.extend(row.iter().map(|&v| v * scale + shift));
+            }
+        }
+        drop(storage);
+        Ok(Tensor::from_vec(out, dims, x.device())?)
     }
 }
 
@@ -203,14 +231,14 @@ struct ResBlock {
 impl ResBlock {
     fn load(w: &Weights, p: &str, stride: usize) -> Result<Self> {
         let shortcut = match w.map.get(&format!("{p}.shortcut.0.weight")) {
-            Some(conv) => Some((conv.clone(), w.bn(&format!("{p}.shortcut.1"), 4)?)),
+            Some(conv) => Some((conv.clone(), w.bn(&format!("{p}.shortcut.1"))?)),
             None => None,
         };
         Ok(Self {
             conv1: w.get(&format!("{p}.conv1.weight"))?,
-            bn1: w.bn(&format!("{p}.bn1"), 4)?,
+            bn1: w.bn(&format!("{p}.bn1"))?,
             conv2: w.get(&format!("{p}.conv2.weight"))?,
-            bn2: w.bn(&format!("{p}.bn2"), 4)?,
+            bn2: w.bn(&format!("{p}.bn2"))?,
             shortcut,
             stride,
         })
@@ -250,9 +278,9 @@ struct DenseLayer {
 impl DenseLayer {
     fn load(w: &Weights, p: &str, dilation: usize) -> Result<Self> {
         Ok(Self {
-            bn1: w.bn(&format!("{p}.nonlinear1.batchnorm"), 3)?,
+            bn1: w.bn(&format!("{p}.nonlinear1.batchnorm"))?,
             linear1: w.get(&format!("{p}.linear1.weight"))?,
-            bn2: w.bn(&format!("{p}.nonlinear2.batchnorm"), 3)?,
+            bn2: w.bn(&format!("{p}.nonlinear2.batchnorm"))?,
             local: w.get(&format!("{p}.cam_layer.linear_local.weight"))?,
             ctx1_w: w.get(&format!("{p}.cam_layer.linear1.weight"))?,
             ctx1_b: w
@@ -394,7 +422,7 @@ impl CamPlusPlus {
                 })
                 .collect::<Result<Vec<_>>>()?;
             let transit = Transit {
-                bn: w.bn(&format!("xvector.transit{}.nonlinear.batchnorm", i + 1), 3)?,
+                bn: w.bn(&format!("xvector.transit{}.nonlinear.batchnorm", i + 1))?,
                 linear: w.get(&format!("xvector.transit{}.linear.weight", i + 1))?,
             };
             blocks.push((dense, transit));
@@ -402,16 +430,16 @@ impl CamPlusPlus {
         Ok(Self {
             device: device.clone(),
             head_conv1: w.get("head.conv1.weight")?,
-            head_bn1: w.bn("head.bn1", 4)?,
+            head_bn1: w.bn("head.bn1")?,
             head_blocks,
             head_conv2: w.get("head.conv2.weight")?,
-            head_bn2: w.bn("head.bn2", 4)?,
+            head_bn2: w.bn("head.bn2")?,
             tdnn: w.get("xvector.tdnn.linear.weight")?,
-            tdnn_bn: w.bn("xvector.tdnn.nonlinear.batchnorm", 3)?,
+            tdnn_bn: w.bn("xvector.tdnn.nonlinear.batchnorm")?,
             blocks,
-            out_bn: w.bn("xvector.out_nonlinear.batchnorm", 3)?,
+            out_bn: w.bn("xvector.out_nonlinear.batchnorm")?,
             dense: w.get("xvector.dense.linear.weight")?,
-            dense_bn: w.bn("xvector.dense.nonlinear.batchnorm", 2)?,
+            dense_bn: w.bn("xvector.dense.nonlinear.batchnorm")?,
         })
     }
 
