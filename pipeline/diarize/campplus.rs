@@ -135,6 +135,78 @@ fn pointwise(x: &Tensor, w: &Tensor) -> Result<Tensor> {
         .broadcast_matmul(&x.contiguous()?)?)
 }
 
+/// A 1-D convolution (`w`: `[c_out, c_in, k]`, zero padding `padding` each side) of
+/// `x`: `[B, c_in, T]` as one matrix product per tap, each added by gemm straight into
+/// the output: tap `k`'s weights `[c_out, c_in]` (a strided view of `w`) times the input
+/// frames that tap reads, a strided view of `x`. candle's conv1d first copies the input
+/// into an im2col buffer `k` times its size and transposes the product back.
+fn conv1d(
+    x: &Tensor,
+    w: &Tensor,
+    padding: usize,
+    stride: usize,
+    dilation: usize,
+) -> Result<Tensor> {
+    let (b, c_in, t) = x.dims3()?;
+    let (c_out, w_in, taps) = w.dims3()?;
+    if w_in != c_in {
+        bail!("conv1d: {c_in} input channels against weights for {w_in}");
+    }
+    let reach = dilation * (taps - 1) + 1;
+    if t + 2 * padding < reach {
+        bail!("conv1d: {t} frames are too few for a kernel reaching {reach}");
+    }
+    let t_out = (t + 2 * padding - reach) / stride + 1;
+    let input = x.flatten_all()?.to_vec1::<f32>()?;
+    let kernel = w.flatten_all()?.to_vec1::<f32>()?;
+    let mut out = vec![0f32; b * c_out * t_out];
+    for bi in 0..b {
+        for tap in 0..taps {
+            // Output frame j reads input frame j * stride + tap * dilation - padding.
+            let shift = (tap * dilation) as isize - padding as isize;
+            let first = (-shift).max(0) as usize; // first j whose frame is >= 0
+            let first = first.div_ceil(stride);
+            let last = t as isize - 1 - shift; // the last j's frame must be < t
+            if last < 0 {
+                continue;
+            }
+            let end = (last as usize / stride + 1).min(t_out);
+            if first >= end {
+                continue;
+            }
+            let frame = (first * stride) as isize + shift;
+            // SAFETY: dst is c_out rows of `end - first` frames from `first` in item bi's
+            // output (row stride t_out); lhs is tap `tap` of `w` (row stride c_in * taps,
+            // column stride taps); rhs is c_in rows of input frames `frame`, `frame +
+            // stride`, ..., all inside item bi's input (checked by `first` and `end`).
+            unsafe {
+                gemm::gemm(
+                    c_out,
+                    end - first,
+                    c_in,
+                    out.as_mut_ptr().add(bi * c_out * t_out + first),
+                    1,
+                    t_out as isize,
+                    true,
+                    kernel.as_ptr().add(tap),
+                    taps as isize,
+                    (c_in * taps) as isize,
+                    input.as_ptr().add(bi * c_in * t + frame as usize),
+                    stride as isize,
+                    t as isize,
+                    1.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+        }
+    }
+    Ok(Tensor::from_vec(out, (b, c_out, t_out), x.device())?)
+}
+
 /// Output frames per matrix product in `conv3x3`: its im2col block (`c_in * 9` rows of
 /// this many frames, 288 KiB at 32 channels) stays in the core's L2 cache.
 const CONV_TIME_BLOCK: usize = 256;
@@ -298,7 +370,7 @@ impl DenseLayer {
         let h = pointwise(&self.bn1.apply_relu(x)?, &self.linear1)?;
         let h = self.bn2.apply_relu(&h)?;
         // Context-aware masking: a local conv gated by global + segment-level context.
-        let y = h.conv1d(&self.local, self.dilation, 1, self.dilation, 1)?;
+        let y = conv1d(&h, &self.local, self.dilation, 1, self.dilation)?;
         if let CamContext::Sliding { half_width } = context {
             // Each frame is gated as if it sat in its own window of the training length,
             // where the global and the segment mean coincide: twice the window's mean.
@@ -498,9 +570,7 @@ impl CamPlusPlus {
     /// Frame-level outputs of the TDNN and CAM blocks for head outputs `[B, 320, T]`:
     /// `[B, 512, frames_after_tdnn(T)]` (the TDNN has stride 2).
     pub fn frame_features(&self, x: &Tensor, context: CamContext) -> Result<Tensor> {
-        let mut x = self
-            .tdnn_bn
-            .apply_relu(&x.conv1d(&self.tdnn, 2, 2, 1, 1)?)?;
+        let mut x = self.tdnn_bn.apply_relu(&conv1d(x, &self.tdnn, 2, 2, 1)?)?;
         for (layers, transit) in &self.blocks {
             for layer in layers {
                 let y = layer.forward(&x, context)?;
@@ -602,6 +672,27 @@ mod tests {
             let ours = conv3x3(&x, &w, 2).unwrap();
             assert_eq!(ours.dims(), reference.dims(), "h = {h}");
             assert!(max_abs_diff(&ours, &reference) < 1e-4);
+        }
+    }
+
+    #[test]
+    fn conv1d_matches_candle_for_padding_stride_and_dilation() {
+        let dev = Device::Cpu;
+        // The TDNN's (k 5, padding 2, stride 2), the CAM layers' (k 3, dilated), and edges.
+        for (taps, padding, stride, dilation, t) in [
+            (5, 2, 2, 1, 37),
+            (5, 2, 2, 1, 36),
+            (3, 2, 1, 2, 29),
+            (3, 1, 1, 1, 4),
+            (3, 0, 1, 1, 3),
+            (1, 0, 1, 1, 7),
+        ] {
+            let x = Tensor::randn(0f32, 1.0, (2, 6, t), &dev).unwrap();
+            let w = Tensor::randn(0f32, 1.0, (4, 6, taps), &dev).unwrap();
+            let reference = x.conv1d(&w, padding, stride, dilation, 1).unwrap();
+            let ours = conv1d(&x, &w, padding, stride, dilation).unwrap();
+            assert_eq!(ours.dims(), reference.dims(), "taps {taps} t {t}");
+            assert!(max_abs_diff(&ours, &reference) < 1e-4, "taps {taps} t {t}");
         }
     }
 }
