@@ -327,7 +327,14 @@ impl ResBlock {
                 } else {
                     x.clone()
                 };
-                bn.apply(&x.conv2d(conv, 0, 1, 1, 1)?)?
+                {
+                    // A 1x1 conv is a matrix product over the flattened rows and frames.
+                    let (b, c, h, t) = x.dims4()?;
+                    let (c_out, ..) = conv.dims4()?;
+                    let w = conv.reshape((c_out, c, 1))?;
+                    let y = pointwise(&x.contiguous()?.reshape((b, c, h * t))?, &w)?;
+                    bn.apply(&y.reshape((b, c_out, h, t))?)?
+                }
             }
             None => x.clone(),
         };
