@@ -109,8 +109,7 @@ impl WhisperModel {
     }
 
     /// A worker on these weights. It makes its whisper state when given a chunk (a fresh
-    /// one per chunk, see `transcribe`): one made here would be thrown away unused, and
-    /// made before any audio is read (about 110 ms each with base).
+    /// one per chunk, see `transcribe`): one made here would be thrown away unused.
     pub fn worker(&self, opts: DecodeOptions) -> Result<WhisperWorker> {
         Ok(WhisperWorker {
             ctx: Arc::clone(&self.ctx),
