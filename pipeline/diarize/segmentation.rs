@@ -235,16 +235,60 @@ fn max_pool3(x: &[f32], c: usize, abs: bool) -> Vec<f32> {
     out
 }
 
-/// Row-major `[rows, k] x [k, n]` (`w` a candle tensor) plus an optional `[1, n]` bias.
+/// Row-major `[rows, k] x [k, n]` (`w` a candle tensor) plus an optional `[1, n]` bias,
+/// by gemm straight into a buffer that starts as the bias rows: no candle tensors for `x`
+/// or the product, no separate pass adding the bias, no copy back out.
 fn matmul(x: Vec<f32>, rows: usize, w: &Tensor, bias: Option<&Tensor>) -> Result<Vec<f32>> {
-    let k = x.len() / rows.max(1);
-    let x = Tensor::from_vec(x, (rows, k), w.device())?;
-    let y = x.matmul(w)?;
-    let y = match bias {
-        Some(b) => y.broadcast_add(b)?,
-        None => y,
+    let (k, n) = w.dims2()?;
+    ensure!(
+        x.len() == rows * k,
+        "segmentation: {} values are not {rows} rows of {k}",
+        x.len()
+    );
+    let mut out = match bias {
+        Some(b) => {
+            let b = b.flatten_all()?.to_vec1::<f32>()?;
+            ensure!(
+                b.len() == n,
+                "segmentation: a bias of {} for {n} outputs",
+                b.len()
+            );
+            b.repeat(rows)
+        }
+        None => vec![0f32; rows * n],
     };
-    Ok(y.flatten_all()?.to_vec1::<f32>()?)
+    let w = w.contiguous()?;
+    let (storage, layout) = w.storage_and_layout();
+    let candle_core::Storage::Cpu(cpu) = &*storage else {
+        bail!("the segmentation model runs on the CPU");
+    };
+    let w = &cpu.as_slice::<f32>()?[layout.start_offset()..][..k * n];
+    // SAFETY: `out` is [rows, n], `x` [rows, k] and `w` [k, n], all row-major and of
+    // those sizes (checked above). One thread, as candle is kept to inside each worker.
+    unsafe {
+        gemm::gemm(
+            rows,
+            n,
+            k,
+            out.as_mut_ptr(),
+            1,
+            n as isize,
+            bias.is_some(),
+            x.as_ptr(),
+            1,
+            k as isize,
+            w.as_ptr(),
+            1,
+            n as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+    Ok(out)
 }
 
 /// A valid conv1d (stride 1) over time-major `[t, c_in]`; `w` is `[kernel * c_in, c_out]`
