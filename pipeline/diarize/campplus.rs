@@ -12,6 +12,8 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Context, Result};
 use candle_core::{DType, Device, Tensor, D};
 
+use super::cpu_kernels::{gemm_f32, with_f32_values};
+
 const BN_EPS: f64 = 1e-5;
 /// Frames per segment in the CAM layer's segment pooling.
 const SEG_LEN: usize = 100;
@@ -92,22 +94,18 @@ impl Affine {
             bail!("batch norm of {channels} channels applied to a tensor of shape {dims:?}");
         }
         let inner: usize = dims[2..].iter().product();
-        let x = x.contiguous()?;
-        let (storage, layout) = x.storage_and_layout();
-        let candle_core::Storage::Cpu(cpu) = &*storage else {
-            bail!("the speaker model runs on the CPU");
-        };
-        let data = &cpu.as_slice::<f32>()?[layout.start_offset()..][..x.elem_count()];
-        let mut out = Vec::with_capacity(data.len());
-        for (i, row) in data.chunks_exact(inner.max(1)).enumerate() {
-            let (scale, shift) = (self.scale[i % channels], self.shift[i % channels]);
-            if relu {
-                out.extend(row.iter().map(|&v| (v * scale + shift).max(0.0)));
-            } else {
-                out.extend(row.iter().map(|&v| v * scale + shift));
+        let out = with_f32_values(x, |data| {
+            let mut out = Vec::with_capacity(data.len());
+            for (i, row) in data.chunks_exact(inner.max(1)).enumerate() {
+                let (scale, shift) = (self.scale[i % channels], self.shift[i % channels]);
+                if relu {
+                    out.extend(row.iter().map(|&v| (v * scale + shift).max(0.0)));
+                } else {
+                    out.extend(row.iter().map(|&v| v * scale + shift));
+                }
             }
-        }
-        drop(storage);
+            out
+        })?;
         Ok(Tensor::from_vec(out, dims, x.device())?)
     }
 }
@@ -180,26 +178,19 @@ fn conv1d(
             // column stride taps); rhs is c_in rows of input frames `frame`, `frame +
             // stride`, ..., all inside item bi's input (checked by `first` and `end`).
             unsafe {
-                gemm::gemm(
+                gemm_f32(
                     c_out,
                     end - first,
                     c_in,
                     out.as_mut_ptr().add(bi * c_out * t_out + first),
-                    1,
-                    t_out as isize,
+                    t_out,
                     true,
                     kernel.as_ptr().add(tap),
-                    taps as isize,
-                    (c_in * taps) as isize,
+                    taps,
+                    c_in * taps,
                     input.as_ptr().add(bi * c_in * t + frame as usize),
-                    stride as isize,
-                    t as isize,
-                    1.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
+                    stride,
+                    t,
                 );
             }
         }
@@ -260,29 +251,21 @@ fn conv3x3(x: &Tensor, w: &Tensor, stride_h: usize) -> Result<Tensor> {
                 let dst_offset = (bi * c_out * h_out + ho) * t + t0;
                 // SAFETY: dst holds c_out rows of n frames at row stride h_out * t from
                 // `dst_offset`, all inside `out`; lhs is [c_out, k] and rhs [k, n],
-                // row-major, inside `kernel` and `cols`. One thread: candle runs single-
-                // threaded inside each worker too.
+                // row-major, inside `kernel` and `cols`.
                 unsafe {
-                    gemm::gemm(
+                    gemm_f32(
                         c_out,
                         n,
                         k,
                         out.as_mut_ptr().add(dst_offset),
-                        1,
-                        (h_out * t) as isize,
+                        h_out * t,
                         false,
                         kernel.as_ptr(),
                         1,
-                        k as isize,
+                        k,
                         cols.as_ptr(),
                         1,
-                        n as isize,
-                        0.0,
-                        1.0,
-                        false,
-                        false,
-                        false,
-                        gemm::Parallelism::None,
+                        n,
                     );
                 }
             }

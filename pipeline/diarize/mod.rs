@@ -6,6 +6,7 @@ pub mod campplus;
 pub mod checkpoint;
 pub mod chunk_speakers;
 pub mod cluster;
+pub mod cpu_kernels;
 pub mod embed;
 pub mod fbank;
 pub mod online;

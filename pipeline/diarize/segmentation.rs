@@ -20,6 +20,8 @@ use std::path::Path;
 use anyhow::{anyhow, bail, ensure, Context, Result};
 use candle_core::{DType, Device, Tensor, D};
 
+use super::cpu_kernels::{gemm_f32, with_f32_values};
+
 /// The model's input: 10 s at 16 kHz.
 pub const WINDOW_SAMPLES: usize = 160_000;
 /// Where `scripts/fetch-models` puts the checkpoint inside the models directory.
@@ -257,37 +259,26 @@ fn matmul(x: Vec<f32>, rows: usize, w: &Tensor, bias: Option<&Tensor>) -> Result
         }
         None => vec![0f32; rows * n],
     };
-    let w = w.contiguous()?;
-    let (storage, layout) = w.storage_and_layout();
-    let candle_core::Storage::Cpu(cpu) = &*storage else {
-        bail!("the segmentation model runs on the CPU");
-    };
-    let w = &cpu.as_slice::<f32>()?[layout.start_offset()..][..k * n];
-    // SAFETY: `out` is [rows, n], `x` [rows, k] and `w` [k, n], all row-major and of
-    // those sizes (checked above). One thread, as candle is kept to inside each worker.
-    unsafe {
-        gemm::gemm(
-            rows,
-            n,
-            k,
-            out.as_mut_ptr(),
-            1,
-            n as isize,
-            bias.is_some(),
-            x.as_ptr(),
-            1,
-            k as isize,
-            w.as_ptr(),
-            1,
-            n as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
+    with_f32_values(w, |w| {
+        // SAFETY: `out` is [rows, n], `x` [rows, k] and `w` [k, n], all row-major and of
+        // those sizes (checked above).
+        unsafe {
+            gemm_f32(
+                rows,
+                n,
+                k,
+                out.as_mut_ptr(),
+                n,
+                bias.is_some(),
+                x.as_ptr(),
+                1,
+                k,
+                w.as_ptr(),
+                1,
+                n,
+            );
+        }
+    })?;
     Ok(out)
 }
 

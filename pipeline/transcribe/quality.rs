@@ -249,8 +249,9 @@ mod tests {
 
     #[test]
     fn a_looping_window_is_caught_once_its_last_32_tokens_repeat() {
-        const TS: i32 = 50_363; // <|0.00|>; ids above it are timestamps
-                                // Fourteen distinct words, then a five-token phrase with its timestamps, again and again.
+        // <|0.00|>; ids above it are timestamps.
+        const TS: i32 = 50_363;
+        // Fourteen distinct words, then a five-token phrase with its timestamps, repeated.
         let mut ids: Vec<i32> = vec![TS + 107];
         ids.extend(1..=14);
         ids.push(TS + 315);
