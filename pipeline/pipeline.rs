@@ -184,34 +184,52 @@ pub fn run(
                         continue;
                     }
                     let vad_calls = std::mem::take(&mut chunk.vad_calls);
-                    let result = transcriber
-                        .transcribe(&chunk, language)
-                        .and_then(|transcript| {
-                            let speakers = match speaker_models {
-                                Some(m) => analyse_chunk(
-                                    &m.embedder,
-                                    &m.segmentation,
-                                    &chunk.samples,
-                                    chunk.start,
-                                    &chunk.speech,
-                                    recent.as_mut(),
-                                )?,
-                                None => ChunkSpeakers::default(),
-                            };
-                            // The speaker models' tensors are freed by now; without this
-                            // their pages stay resident through the worker's next whisper
-                            // pass, on top of its new state.
-                            crate::heap::return_free_pages();
-                            Ok(ChunkResult {
-                                transcript,
-                                end: chunk.end(),
-                                speech: chunk.speech.clone(),
-                                windows: speakers.windows,
-                                locals: speakers.locals,
-                                pauses: speakers.pauses,
-                                vad_calls,
-                            })
-                        });
+                    let mut speakers_of_chunk = || -> Result<ChunkSpeakers> {
+                        let speakers = match speaker_models {
+                            Some(m) => analyse_chunk(
+                                &m.embedder,
+                                &m.segmentation,
+                                &chunk.samples,
+                                chunk.start,
+                                &chunk.speech,
+                                recent.as_mut(),
+                            )?,
+                            None => ChunkSpeakers::default(),
+                        };
+                        // The speaker models' tensors are freed by now; without this
+                        // their pages stay resident through the worker's next whisper
+                        // pass, on top of its new state.
+                        crate::heap::return_free_pages();
+                        Ok(speakers)
+                    };
+                    // At the start of a run whose language is not known yet, the worker
+                    // on the first chunk identifies it; the others hear who speaks in
+                    // theirs first, and by then the language is latched - detecting it
+                    // on every chunk that starts at once costs an encoder pass each
+                    // (base: about 0.5 s of thread time per worker). Not in live mode,
+                    // where the speaker models hear the audio in order and latency counts.
+                    let speakers_first = speaker_models.is_some()
+                        && !segment_with_recent_audio
+                        && chunk.id > 0
+                        && transcriber.would_detect_language(language);
+                    let result = if speakers_first {
+                        speakers_of_chunk().and_then(|speakers| {
+                            Ok((transcriber.transcribe(&chunk, language)?, speakers))
+                        })
+                    } else {
+                        transcriber
+                            .transcribe(&chunk, language)
+                            .and_then(|transcript| Ok((transcript, speakers_of_chunk()?)))
+                    };
+                    let result = result.map(|(transcript, speakers)| ChunkResult {
+                        transcript,
+                        end: chunk.end(),
+                        speech: chunk.speech.clone(),
+                        windows: speakers.windows,
+                        locals: speakers.locals,
+                        pauses: speakers.pauses,
+                        vad_calls,
+                    });
                     let failed = result.is_err();
                     let _ = tx.send(result.map(|r| (r, false)));
                     if failed {

@@ -68,17 +68,34 @@ fn silence_and_music_give_an_empty_transcript() {
 /// German with the multilingual default model and no `--language`: the language is found
 /// and the words are German, not an English rendering. espeak-ng's robotic voices are hard
 /// for base (about 43% WER, faster-whisper int8 36%: README, "Accuracy"); an
-/// English decode or a translation scores near 100%.
+/// English decode or a translation scores near 100%. With speakers on, the two workers
+/// start on the first two chunks at once, and the language is identified once: the second
+/// worker runs its speaker models, then takes the first one's answer.
 #[test]
-fn german_is_detected_and_transcribed_in_german() {
+fn german_is_detected_once_and_transcribed_in_german() {
     require_models();
     let dir = tempfile::tempdir().unwrap();
-    transcribe_with(
-        "base",
-        &sample("german.m4a"),
-        dir.path(),
-        &["--no-diarize", "--formats", "txt,json"],
-    );
+    let input = sample("german.m4a");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_spacescribe"))
+        .args(["transcribe", "--quiet", "--model", "base", "--threads", "2"])
+        .args([
+            "--formats",
+            "txt,json",
+            "--out",
+            dir.path().to_str().unwrap(),
+        ])
+        .arg(&input)
+        .env("SPACESCRIBE_DEBUG", "1")
+        .env("SPACESCRIBE_WORKERS", "2")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "spacescribe failed: {}", stderr(&o));
+    let detections: Vec<String> = stderr(&o)
+        .lines()
+        .filter(|l| l.contains(" language Some("))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(detections.len(), 1, "language identified {detections:?}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("german.json")).unwrap())
             .unwrap();

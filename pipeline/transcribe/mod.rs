@@ -25,18 +25,25 @@ pub struct ChunkTranscript {
 
 /// The language of the recording being transcribed, shared by the workers of one run.
 /// Detection costs whisper a second encoder pass per chunk, so like faster-whisper and
-/// WhisperX we detect on the first chunk(s) and keep that language for the file.
+/// WhisperX we detect on the first chunk(s) and keep that language for the file. One
+/// worker detects at a time; the others wait for its answer rather than pay for the same
+/// encoder pass on the chunks that start with it.
 #[derive(Debug, Default)]
-pub struct LanguageLatch(std::sync::OnceLock<String>);
+pub struct LanguageLatch {
+    language: std::sync::OnceLock<String>,
+    /// A worker is identifying the language now.
+    detecting: std::sync::Mutex<bool>,
+    detection_ended: std::sync::Condvar,
+}
 
 impl LanguageLatch {
     pub fn get(&self) -> Option<&str> {
-        self.0.get().map(String::as_str)
+        self.language.get().map(String::as_str)
     }
 
     /// Record a language; the first one recorded wins.
     pub fn set(&self, language: &str) {
-        let _ = self.0.set(language.to_string());
+        let _ = self.language.set(language.to_string());
     }
 
     /// Record the language whisper detected on a chunk holding `speech_s` seconds of
@@ -46,6 +53,45 @@ impl LanguageLatch {
         if speech_s >= MIN_SPEECH_TO_LATCH_S {
             self.set(language);
         }
+    }
+
+    fn detecting(&self) -> std::sync::MutexGuard<'_, bool> {
+        // A worker that panicked while holding the lock left a plain bool behind.
+        self.detecting.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Take the turn to identify the language, unless it is latched or another worker
+    /// holds the turn. The turn ends when the returned guard is dropped (after `offer`).
+    pub fn claim_detection(&self) -> Option<DetectionTurn<'_>> {
+        let mut detecting = self.detecting();
+        if self.get().is_some() || *detecting {
+            return None;
+        }
+        *detecting = true;
+        Some(DetectionTurn(self))
+    }
+
+    /// Wait while another worker identifies the language; then the latched language, if
+    /// its answer was latched.
+    pub fn wait_for_detection(&self) -> Option<&str> {
+        let mut detecting = self.detecting();
+        while *detecting && self.get().is_none() {
+            detecting = self
+                .detection_ended
+                .wait(detecting)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+        self.get()
+    }
+}
+
+/// One worker's turn to identify the language (see [`LanguageLatch::claim_detection`]).
+pub struct DetectionTurn<'a>(&'a LanguageLatch);
+
+impl Drop for DetectionTurn<'_> {
+    fn drop(&mut self) {
+        *self.0.detecting() = false;
+        self.0.detection_ended.notify_all();
     }
 }
 
@@ -57,6 +103,12 @@ pub const MIN_SPEECH_TO_LATCH_S: f64 = 6.0;
 /// A speech-to-text engine bound to one worker thread.
 pub trait ChunkTranscriber: Send {
     fn transcribe(&mut self, chunk: &Chunk, language: &LanguageLatch) -> Result<ChunkTranscript>;
+
+    /// Would `transcribe` identify the language itself, for want of one latched or given?
+    /// (Then a worker with other work for the chunk does that first: see the pipeline.)
+    fn would_detect_language(&self, _language: &LanguageLatch) -> bool {
+        false
+    }
 }
 
 /// Join chunk results (already in time order) into one transcript. The language is the
@@ -114,6 +166,39 @@ mod tests {
         latch.offer("de", MIN_SPEECH_TO_LATCH_S);
         latch.offer("en", 20.0);
         assert_eq!(latch.get(), Some("de"));
+    }
+
+    #[test]
+    fn one_worker_detects_at_a_time_and_the_others_wait_for_its_answer() {
+        let latch = LanguageLatch::default();
+        // Nobody detecting: no wait, no language.
+        assert_eq!(latch.wait_for_detection(), None);
+        let turn = latch.claim_detection();
+        assert!(turn.is_some());
+        assert!(
+            latch.claim_detection().is_none(),
+            "a second turn while one is held"
+        );
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| latch.wait_for_detection().map(str::to_string));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            assert!(
+                !waiter.is_finished(),
+                "returned while the detection was under way"
+            );
+            latch.offer("de", 20.0);
+            drop(turn);
+            assert_eq!(waiter.join().unwrap().as_deref(), Some("de"));
+        });
+        // Latched: nothing left to detect.
+        assert!(latch.claim_detection().is_none());
+        // A detection that latches nothing (too little speech) frees the turn.
+        let short = LanguageLatch::default();
+        let turn = short.claim_detection();
+        short.offer("nn", 1.0);
+        drop(turn);
+        assert_eq!(short.wait_for_detection(), None);
+        assert!(short.claim_detection().is_some());
     }
 
     #[test]

@@ -595,6 +595,10 @@ impl WhisperWorker {
 }
 
 impl ChunkTranscriber for WhisperWorker {
+    fn would_detect_language(&self, latch: &LanguageLatch) -> bool {
+        self.multilingual && self.opts.language.is_none() && latch.get().is_none()
+    }
+
     fn transcribe(&mut self, chunk: &Chunk, latch: &LanguageLatch) -> Result<ChunkTranscript> {
         // A fresh state for every chunk (about 5 ms): whisper.cpp keeps the random
         // generator of its temperature fallback in the state and never reseeds it, so a
@@ -630,7 +634,15 @@ impl WhisperWorker {
             Some("en".to_string())
         };
         if language.is_none() {
+            language = latch.wait_for_detection().map(str::to_string);
+        }
+        if language.is_none() {
+            let _turn = latch.claim_detection();
             language = self.detect_language(chunk)?;
+            // Latched now, not after the pass, for the workers waiting on this turn.
+            if let Some(lang) = &language {
+                latch.offer(lang, speech_seconds(chunk));
+            }
         }
         if self.opts.fit_audio_ctx {
             if let Some((mut out, used, _)) =
