@@ -9,18 +9,28 @@ fn transcribe(input: &std::path::Path, out: &std::path::Path, extra: &[&str]) {
 }
 
 fn transcribe_with(model: &str, input: &std::path::Path, out: &std::path::Path, extra: &[&str]) {
-    let mut args = vec![
-        "transcribe",
-        "--quiet",
-        "--model",
-        model,
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    args.push(input.to_str().unwrap());
-    let o = spacescribe(&args);
+    transcribe_with_env(model, input, out, extra, &[]);
+}
+
+/// `transcribe_with` with environment variables set; its output, for what it printed.
+fn transcribe_with_env(
+    model: &str,
+    input: &std::path::Path,
+    out: &std::path::Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Output {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_spacescribe"))
+        .args(["transcribe", "--quiet", "--model", model])
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .arg(input)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run spacescribe");
     assert!(o.status.success(), "spacescribe failed: {}", stderr(&o));
+    o
 }
 
 #[test]
@@ -75,21 +85,13 @@ fn silence_and_music_give_an_empty_transcript() {
 fn german_is_detected_once_and_transcribed_in_german() {
     require_models();
     let dir = tempfile::tempdir().unwrap();
-    let input = sample("german.m4a");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_spacescribe"))
-        .args(["transcribe", "--quiet", "--model", "base", "--threads", "2"])
-        .args([
-            "--formats",
-            "txt,json",
-            "--out",
-            dir.path().to_str().unwrap(),
-        ])
-        .arg(&input)
-        .env("SPACESCRIBE_DEBUG", "1")
-        .env("SPACESCRIBE_WORKERS", "2")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "spacescribe failed: {}", stderr(&o));
+    let o = transcribe_with_env(
+        "base",
+        &sample("german.m4a"),
+        dir.path(),
+        &["--threads", "2", "--formats", "txt,json"],
+        &[("SPACESCRIBE_DEBUG", "1"), ("SPACESCRIBE_WORKERS", "2")],
+    );
     let detections: Vec<String> = stderr(&o)
         .lines()
         .filter(|l| l.contains(" language Some("))
