@@ -92,17 +92,16 @@ fn missing_model_file() {
 fn model_not_installed_points_at_setup() {
     let dir = tempfile::tempdir().unwrap();
     let wav = sample("interview.wav");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_spacescribe"))
-        .env("SPACESCRIBE_MODELS", dir.path())
-        .args([
+    let o = spacescribe_with_env(
+        &[
             "transcribe",
             "--quiet",
             "--model",
             "tiny.en",
             wav.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+        ],
+        &[("SPACESCRIBE_MODELS", dir.path().to_str().unwrap())],
+    );
     let line = one_error_line(&o);
     assert!(
         line.contains("not installed") && line.contains("scripts/fetch-models"),

@@ -20,15 +20,17 @@ fn transcribe_with_env(
     extra: &[&str],
     env: &[(&str, &str)],
 ) -> std::process::Output {
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_spacescribe"))
-        .args(["transcribe", "--quiet", "--model", model])
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .arg(input)
-        .envs(env.iter().copied())
-        .output()
-        .expect("run spacescribe");
+    let mut args = vec![
+        "transcribe",
+        "--quiet",
+        "--model",
+        model,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    args.push(input.to_str().unwrap());
+    let o = spacescribe_with_env(&args, env);
     assert!(o.status.success(), "spacescribe failed: {}", stderr(&o));
     o
 }

@@ -31,8 +31,14 @@ pub fn require_models() {
 }
 
 pub fn spacescribe(args: &[&str]) -> Output {
+    spacescribe_with_env(args, &[])
+}
+
+/// `spacescribe` with these environment variables set as well.
+pub fn spacescribe_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_spacescribe"))
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .expect("run spacescribe")
 }
