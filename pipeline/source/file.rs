@@ -16,6 +16,7 @@ use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 
+use super::mp4_edit::{self, EditTrim};
 use super::{downmix_interleaved, AudioSource, PcmBlock};
 
 /// After this many packets in a row fail to decode, the stream is treated as corrupt.
@@ -31,6 +32,9 @@ pub struct FileSource {
     expected_frames: Option<u64>,
     decoded_frames: u64,
     interleaved: Vec<f32>,
+    /// What of the decoded audio is still to be dropped, kept or preceded by silence, per
+    /// the file's edit list (MP4 priming and padding; `mp4_edit`).
+    trim: EditTrim,
     /// Why decoding stopped before the end of the file, if it did.
     truncation: Option<String>,
     finished: bool,
@@ -58,6 +62,12 @@ impl FileSource {
         label: &Path,
     ) -> Result<Self> {
         let path = label;
+        let mut media = media;
+        let edit = if media.is_seekable() {
+            mp4_edit::read_audio_edit(&mut *media)
+        } else {
+            None
+        };
         let mss = MediaSourceStream::new(media, Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = extension {
@@ -101,15 +111,30 @@ impl FileSource {
         if sample_rate == 0 {
             bail!("{}: invalid sample rate 0", path.display());
         }
+        let trim = edit.map_or(
+            EditTrim {
+                lead_silence: 0,
+                skip: 0,
+                keep: None,
+            },
+            |e| e.in_frames(sample_rate),
+        );
+        let expected_frames = match trim.keep {
+            Some(keep) => Some(trim.lead_silence + keep),
+            None => track
+                .num_frames
+                .map(|n| trim.lead_silence + n.saturating_sub(trim.skip)),
+        };
         Ok(Self {
             path: path.to_path_buf(),
             track_id: track.id,
-            expected_frames: track.num_frames,
+            expected_frames,
             format,
             decoder,
             sample_rate,
             decoded_frames: 0,
             interleaved: Vec::new(),
+            trim,
             truncation: None,
             finished: false,
         })
@@ -118,6 +143,25 @@ impl FileSource {
     /// Seconds of audio decoded so far.
     pub fn decoded_seconds(&self) -> f64 {
         self.decoded_frames as f64 / self.sample_rate as f64
+    }
+
+    /// Drops the priming still to skip and anything past the edit's end from a decoded
+    /// block; false when nothing of it is left to present.
+    fn apply_edit(&mut self, mono: &mut Vec<f32>) -> bool {
+        if self.trim.skip > 0 {
+            let drop = self.trim.skip.min(mono.len() as u64) as usize;
+            mono.drain(..drop);
+            self.trim.skip -= drop as u64;
+        }
+        if let Some(keep) = self.trim.keep.as_mut() {
+            if (mono.len() as u64) >= *keep {
+                mono.truncate(*keep as usize);
+                // The edit's end: the rest of the file is padding.
+                self.finished = true;
+            }
+            *keep -= mono.len() as u64;
+        }
+        !mono.is_empty()
     }
 
     fn stop_early(&mut self, reason: String) {
@@ -141,6 +185,12 @@ impl AudioSource for FileSource {
     }
 
     fn next_block(&mut self) -> Result<Option<PcmBlock>> {
+        if self.trim.lead_silence > 0 {
+            let frames = self.trim.lead_silence.min(u64::from(self.sample_rate)) as usize;
+            self.trim.lead_silence -= frames as u64;
+            self.decoded_frames += frames as u64;
+            return Ok(Some(vec![0.0; frames]));
+        }
         let mut consecutive_errors = 0;
         while !self.finished {
             let packet = match self.format.next_packet() {
@@ -196,7 +246,10 @@ impl AudioSource for FileSource {
                         channels,
                         &mut mono,
                     );
-                    self.decoded_frames += frames as u64;
+                    if !self.apply_edit(&mut mono) {
+                        continue;
+                    }
+                    self.decoded_frames += mono.len() as u64;
                     return Ok(Some(mono));
                 }
                 Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => {

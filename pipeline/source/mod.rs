@@ -8,6 +8,7 @@ pub mod hls;
 pub mod http;
 pub mod limit;
 pub mod mic;
+pub mod mp4_edit;
 pub mod open;
 pub mod ring;
 pub mod spool;
