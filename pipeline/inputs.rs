@@ -25,7 +25,7 @@ pub struct Input {
 /// and kept only if the decoder recognises them.
 const AUDIO_EXTENSIONS: &[&str] = &[
     "wav", "wave", "mp3", "m4a", "m4b", "mp4", "aac", "flac", "ogg", "oga", "opus", "mkv", "mka",
-    "webm", "aiff", "aif", "aifc", "caf",
+    "webm", "weba", "aiff", "aif", "aifc", "caf", "wma", "ac3", "amr", "3gp", "mov",
 ];
 
 fn has_audio_extension(path: &Path) -> bool {

@@ -9,8 +9,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use indicatif::{MultiProgress, ProgressBar, ProgressState, ProgressStyle};
 
 use crate::inputs::Input;
-use crate::source::file::FileSource;
-use crate::source::AudioSource;
 
 use crate::timefmt::hms;
 
@@ -103,7 +101,7 @@ impl ArchiveProgress {
             // The archive's length in audio, from each container's header (cheap to read).
             total_s = inputs
                 .iter()
-                .filter_map(|i| FileSource::open(&i.path).ok()?.duration_hint())
+                .filter_map(|i| crate::source::open_file(&i.path).ok()?.duration_hint())
                 .sum();
             let multi = MultiProgress::new();
             let overall = multi.add(ProgressBar::new(inputs.len() as u64));

@@ -529,7 +529,7 @@ fn rebuild_refuses_broken_json_in_one_line_and_writes_nothing() {
         ),
         (
             Box::new(|v| v["segments"][5]["end"] = 500.0.into()),
-            "lies outside 0-75.157 s (the audio)",
+            "lies outside 0-75.13 s (the audio)",
         ),
         (
             Box::new(|v| v["segments"][2]["words"][1]["start"] = 0.0.into()),

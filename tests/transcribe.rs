@@ -65,6 +65,37 @@ fn m4a_and_wav_give_the_same_words() {
     );
 }
 
+/// An Opus voice note (what WhatsApp, Telegram and YouTube's webm carry): symphonia has no
+/// Opus decoder, so ffmpeg decodes it; the words and their times are the wav's.
+#[test]
+fn an_opus_voice_note_is_transcribed_on_the_wavs_timeline() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    let note = dir.path().join("note.opus");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-t", "14", "-i"])
+        .arg(sample("interview.wav"))
+        .args(["-c:a", "libopus", "-b:a", "24k"])
+        .arg(&note)
+        .status()
+        .expect("ffmpeg missing: run scripts/setup");
+    assert!(status.success());
+    transcribe(
+        &note,
+        dir.path(),
+        &["--no-diarize", "--formats", "txt,json"],
+    );
+    let text = transcript_text(&dir.path().join("note.txt"));
+    assert!(text.contains("Open Archive"), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("note.json")).unwrap())
+            .unwrap();
+    // The interview's first word, "Welcome", is spoken from 0.80 s (samples/interview.rttm).
+    let first = &json["segments"][0]["words"][0];
+    let start = first["start"].as_f64().unwrap();
+    assert!((start - 0.8).abs() < 0.3, "first word {first} at {start} s");
+}
+
 #[test]
 fn silence_and_music_give_an_empty_transcript() {
     require_models();

@@ -23,7 +23,6 @@ use crate::progress::Progress;
 use crate::report::{parse_formats, write_outputs};
 use crate::resample::WHISPER_SAMPLE_RATE;
 use crate::segment::SegmentOptions;
-use crate::source::file::FileSource;
 use crate::source::hls::follow::SharedLog;
 use crate::source::limit::Limited;
 use crate::source::open::open_input;
@@ -101,7 +100,7 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
             )
         }
         (None, Some(path)) => {
-            let source = FileSource::open(path)?;
+            let source = crate::source::open_file(path)?;
             let stem = format!(
                 "{}-live",
                 path.file_stem().unwrap_or_default().to_string_lossy()
@@ -266,7 +265,7 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
 }
 
 enum Input {
-    File(FileSource),
+    File(Box<dyn AudioSource>),
     Mic(cpal::Device),
     Url(Box<dyn AudioSource>, SharedLog),
 }
@@ -274,7 +273,7 @@ enum Input {
 /// Push a decoded file into the ring in 20 ms blocks at wall-clock pace x `speed`, as a
 /// sound card's callback would.
 fn spawn_feeder(
-    mut file: FileSource,
+    mut file: Box<dyn AudioSource>,
     mut feed: RingFeed,
     speed: f64,
     stop: Arc<AtomicBool>,

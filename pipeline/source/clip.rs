@@ -4,12 +4,10 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::file::FileSource;
-use super::AudioSource;
 use crate::resample::StreamResampler;
 
 pub fn read_clip_16k(path: &Path) -> Result<Vec<f32>> {
-    let mut source = FileSource::open(path)?;
+    let mut source = super::open_file(path)?;
     let mut resampler = StreamResampler::new(source.sample_rate())?;
     let mut out = Vec::new();
     while let Some(block) = source.next_block()? {

@@ -19,6 +19,19 @@ use symphonia::core::meta::MetadataOptions;
 use super::mp4_edit::{self, EditTrim};
 use super::{downmix_interleaved, AudioSource, PcmBlock};
 
+/// symphonia has no reader for the file's format or no decoder for its codec; the
+/// message names the file (`source::open_file` then tries ffmpeg).
+#[derive(Debug)]
+pub struct Unsupported(String);
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unsupported {}
+
 /// After this many packets in a row fail to decode, the stream is treated as corrupt.
 const MAX_CONSECUTIVE_DECODE_ERRORS: usize = 32;
 
@@ -81,11 +94,11 @@ impl FileSource {
                 MetadataOptions::default(),
             )
             .map_err(|e| {
-                anyhow!(
+                Unsupported(format!(
                     "{}: not a supported audio file ({})",
                     path.display(),
                     describe(&e)
-                )
+                ))
             })?;
         let track = format
             .default_track(TrackType::Audio)
@@ -99,11 +112,11 @@ impl FileSource {
         let decoder = symphonia::default::get_codecs()
             .make_audio_decoder(&params, &AudioDecoderOptions::default())
             .map_err(|e| {
-                anyhow!(
+                Unsupported(format!(
                     "{}: unsupported audio codec ({})",
                     path.display(),
                     describe(&e)
-                )
+                ))
             })?;
         let sample_rate = params
             .sample_rate

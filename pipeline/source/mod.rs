@@ -1,8 +1,10 @@
 //! Where audio comes from. A source yields blocks of mono f32 samples at its own rate;
-//! the resampler brings them to 16 kHz. Files decode with symphonia (`file.rs`); the
-//! microphone (`live`) implements the same trait so both feed one pipeline.
+//! the resampler brings them to 16 kHz. Files decode with symphonia (`file.rs`), or with
+//! ffmpeg where symphonia has no decoder (`ffmpeg.rs`); the microphone (`live`)
+//! implements the same trait so all feed one pipeline.
 
 pub mod clip;
+pub mod ffmpeg;
 pub mod file;
 pub mod hls;
 pub mod http;
@@ -13,7 +15,31 @@ pub mod open;
 pub mod ring;
 pub mod spool;
 
-use anyhow::Result;
+use std::path::Path;
+
+use anyhow::{anyhow, Result};
+
+use ffmpeg::{FfmpegSource, Unreadable};
+use file::{FileSource, Unsupported};
+
+/// A local audio file: symphonia where it can (streams, no process), ffmpeg for the
+/// formats it cannot read (Opus, WMA, AC-3, AMR...). Errors other than "unsupported"
+/// (missing, empty, corrupt) are symphonia's, and so is the error for a file ffmpeg finds
+/// no audio in either.
+pub fn open_file(path: &Path) -> Result<Box<dyn AudioSource>> {
+    let unsupported = match FileSource::open(path) {
+        Ok(source) => return Ok(Box::new(source)),
+        Err(e) if e.is::<Unsupported>() => e,
+        Err(e) => return Err(e),
+    };
+    match FfmpegSource::open(path) {
+        Ok(source) => Ok(Box::new(source)),
+        Err(Unreadable::NoAudio) => Err(unsupported),
+        Err(Unreadable::NoFfmpeg) => Err(anyhow!(
+            "{unsupported:#}; ffmpeg, which scripts/setup installs, would read more formats"
+        )),
+    }
+}
 
 /// A block of mono samples in -1..1 at the source's native rate.
 pub type PcmBlock = Vec<f32>;

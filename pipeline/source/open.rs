@@ -68,7 +68,7 @@ pub fn open_input(
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "transcript".into());
     Ok(OpenedInput {
-        source: Box::new(FileSource::open(input)?),
+        source: super::open_file(input)?,
         stem: named(stem),
         local_file: Some(input.to_path_buf()),
         stream: None,

@@ -1,0 +1,220 @@
+//! Files symphonia cannot read, decoded by ffmpeg: Opus (YouTube's webm, WhatsApp and
+//! Telegram voice notes in ogg), WMA, AC-3, AMR, and audio inside video containers it
+//! does not demux.
+//!
+//! Why ffmpeg and not another Rust decoder: symphonia 0.6 has no Opus decoder, and
+//! ffmpeg - which `scripts/setup` installs already, for the HTML report's audio copy -
+//! decodes every one of these, applies their start offsets (Opus pre-skip, edit lists)
+//! and streams: `ffmpeg ... -f f32le -` writes mono samples at the stream's own rate to
+//! a pipe, read block by block like any other source, so memory stays flat and the
+//! resampler is the same as for every other input.
+//!
+//! Opening runs `ffprobe` (about 40 ms) to learn whether the file has an audio stream and
+//! its rate and length; ffmpeg itself starts at the first block. A file that ffprobe finds
+//! no audio in is not taken: the caller reports symphonia's own error for it.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{bail, Context, Result};
+
+use super::{AudioSource, PcmBlock};
+
+/// Frames per block handed on (about a quarter of a second at 16 kHz).
+const BLOCK_FRAMES: usize = 4096;
+
+/// Why a file could not be handed to ffmpeg.
+pub enum Unreadable {
+    /// ffprobe is not installed.
+    NoFfmpeg,
+    /// ffprobe found no audio stream it can decode (or could not read the file at all).
+    NoAudio,
+}
+
+pub struct FfmpegSource {
+    path: PathBuf,
+    sample_rate: u32,
+    duration: Option<f64>,
+    decoder: Option<Decoder>,
+    frames: u64,
+    truncation: Option<String>,
+    finished: bool,
+}
+
+struct Decoder {
+    child: Child,
+    stdout: ChildStdout,
+    /// ffmpeg's last error lines, gathered by a thread so a chatty ffmpeg never blocks
+    /// on a full stderr pipe.
+    errors: Arc<Mutex<Vec<String>>>,
+    carry: Vec<u8>,
+}
+
+impl FfmpegSource {
+    /// The file's first audio stream, if ffprobe finds one.
+    pub fn open(path: &Path) -> std::result::Result<Self, Unreadable> {
+        let probe = Command::new("ffprobe")
+            .args(["-v", "error", "-select_streams", "a:0"])
+            .args(["-show_entries", "stream=sample_rate:format=duration"])
+            .args(["-of", "default=noprint_wrappers=1"])
+            .arg(path)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .map_err(|_| Unreadable::NoFfmpeg)?;
+        if !probe.status.success() {
+            return Err(Unreadable::NoAudio);
+        }
+        let text = String::from_utf8_lossy(&probe.stdout);
+        let field = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+                .map(str::trim)
+        };
+        let sample_rate = field("sample_rate")
+            .and_then(|r| r.parse::<u32>().ok())
+            .filter(|&r| r > 0)
+            .ok_or(Unreadable::NoAudio)?;
+        let duration = field("duration")
+            .and_then(|d| d.parse::<f64>().ok())
+            .filter(|d| d.is_finite() && *d > 0.0);
+        Ok(Self {
+            path: path.to_path_buf(),
+            sample_rate,
+            duration,
+            decoder: None,
+            frames: 0,
+            truncation: None,
+            finished: false,
+        })
+    }
+
+    fn start(&self) -> Result<Decoder> {
+        let mut child = Command::new("ffmpeg")
+            .args(["-nostdin", "-v", "error", "-i"])
+            .arg(&self.path)
+            .args(["-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1"])
+            .args(["-ar", &self.sample_rate.to_string()])
+            .args(["-f", "f32le", "-"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("{}: cannot start ffmpeg", self.path.display()))?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&errors);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut lines = sink.lock().unwrap_or_else(|e| e.into_inner());
+                if lines.len() == 3 {
+                    lines.remove(0);
+                }
+                lines.push(line);
+            }
+        });
+        Ok(Decoder {
+            child,
+            stdout,
+            errors,
+            carry: Vec::new(),
+        })
+    }
+
+    /// At the end of ffmpeg's output: did it finish the file, or stop on an error?
+    fn finish(&mut self) -> Result<()> {
+        self.finished = true;
+        let Some(mut decoder) = self.decoder.take() else {
+            return Ok(());
+        };
+        let status = decoder.child.wait().context("waiting for ffmpeg")?;
+        let decoded_s = self.frames as f64 / f64::from(self.sample_rate);
+        if status.success() {
+            // ffmpeg ends a cut-off file quietly; its header still says how long it was.
+            if let Some(promised) = self.duration.filter(|&d| decoded_s + 1.0 < d) {
+                self.truncation = Some(format!(
+                    "{}: decoding stopped at {} (file ends early: the header promises {}); \
+                     the transcript covers the audio before that",
+                    self.path.display(),
+                    crate::timefmt::hms(decoded_s),
+                    crate::timefmt::hms(promised)
+                ));
+            }
+        } else {
+            let errors = decoder.errors.lock().unwrap_or_else(|e| e.into_inner());
+            let why = errors.last().map_or("ffmpeg failed", |l| l.as_str());
+            let at = crate::timefmt::hms(decoded_s);
+            if self.frames == 0 {
+                bail!("{}: ffmpeg cannot decode it ({why})", self.path.display());
+            }
+            self.truncation = Some(format!(
+                "{}: decoding stopped at {at} ({why}); the transcript covers the audio before that",
+                self.path.display()
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl AudioSource for FfmpegSource {
+    fn sample_rate(&self) -> u32 {
+        self.sample_rate
+    }
+
+    fn duration_hint(&self) -> Option<f64> {
+        self.duration
+    }
+
+    fn next_block(&mut self) -> Result<Option<PcmBlock>> {
+        if self.finished {
+            return Ok(None);
+        }
+        if self.decoder.is_none() {
+            self.decoder = Some(self.start()?);
+        }
+        let decoder = self.decoder.as_mut().expect("started above");
+        let mut bytes = std::mem::take(&mut decoder.carry);
+        let want = BLOCK_FRAMES * 4;
+        while bytes.len() < want {
+            let have = bytes.len();
+            bytes.resize(want, 0);
+            let n = decoder
+                .stdout
+                .read(&mut bytes[have..])
+                .with_context(|| format!("{}: reading ffmpeg's output", self.path.display()))?;
+            bytes.truncate(have + n);
+            if n == 0 {
+                break;
+            }
+        }
+        let whole = bytes.len() / 4 * 4;
+        decoder.carry = bytes.split_off(whole);
+        if bytes.is_empty() {
+            self.finish()?;
+            return Ok(None);
+        }
+        let block: PcmBlock = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        self.frames += block.len() as u64;
+        Ok(Some(block))
+    }
+
+    fn stopped_early(&self) -> Option<String> {
+        self.truncation.clone()
+    }
+}
+
+impl Drop for FfmpegSource {
+    /// Stopped before the end (Ctrl-C, an error downstream): ffmpeg goes too.
+    fn drop(&mut self) {
+        if let Some(decoder) = self.decoder.as_mut() {
+            let _ = decoder.child.kill();
+            let _ = decoder.child.wait();
+        }
+    }
+}
