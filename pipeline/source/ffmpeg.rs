@@ -9,11 +9,13 @@
 //! a pipe, read block by block like any other source, so memory stays flat and the
 //! resampler is the same as for every other input.
 //!
-//! Opening runs `ffprobe` (about 40 ms) to learn whether the file has an audio stream and
-//! its rate and length; ffmpeg itself starts at the first block. A file that ffprobe finds
-//! no audio in is not taken: the caller reports symphonia's own error for it.
+//! Opening runs `ffprobe` (about 40 ms) to learn whether the input has an audio stream and
+//! its rate and length; ffmpeg itself starts at the first block. An input ffprobe finds no
+//! audio in is not taken: the caller reports symphonia's own error for it. A stream
+//! (standard input, a download) is probed on its first 256 KiB and then piped into ffmpeg
+//! from its first byte, as it arrives.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -25,6 +27,16 @@ use super::{AudioSource, PcmBlock};
 /// Frames per block handed on (about a quarter of a second at 16 kHz).
 const BLOCK_FRAMES: usize = 4096;
 
+/// How much of a stream ffprobe looks at: Ogg and WebM headers sit in the first few KiB.
+const STREAM_PROBE_BYTES: usize = 256 << 10;
+
+/// What ffmpeg reads.
+enum Input {
+    File(PathBuf),
+    /// A one-way stream, from its first byte; taken when ffmpeg starts.
+    Stream(Option<Box<dyn Read + Send>>),
+}
+
 /// Why a file could not be handed to ffmpeg.
 pub enum Unreadable {
     /// ffprobe is not installed.
@@ -33,8 +45,25 @@ pub enum Unreadable {
     NoAudio,
 }
 
+/// The source for an input symphonia called `unsupported`: ffmpeg's, when it found audio;
+/// otherwise symphonia's error, with a word on ffmpeg when it is not installed.
+pub fn or_unsupported(
+    opened: std::result::Result<FfmpegSource, Unreadable>,
+    unsupported: anyhow::Error,
+) -> Result<Box<dyn AudioSource>> {
+    match opened {
+        Ok(source) => Ok(Box::new(source)),
+        Err(Unreadable::NoAudio) => Err(unsupported),
+        Err(Unreadable::NoFfmpeg) => Err(anyhow::anyhow!(
+            "{unsupported:#}; ffmpeg, which scripts/setup installs, would read more formats"
+        )),
+    }
+}
+
 pub struct FfmpegSource {
+    /// How messages name the input.
     path: PathBuf,
+    input: Input,
     sample_rate: u32,
     duration: Option<f64>,
     decoder: Option<Decoder>,
@@ -55,15 +84,36 @@ struct Decoder {
 impl FfmpegSource {
     /// The file's first audio stream, if ffprobe finds one.
     pub fn open(path: &Path) -> std::result::Result<Self, Unreadable> {
-        let probe = Command::new("ffprobe")
-            .args(["-v", "error", "-select_streams", "a:0"])
-            .args(["-show_entries", "stream=sample_rate:format=duration"])
-            .args(["-of", "default=noprint_wrappers=1"])
-            .arg(path)
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .map_err(|_| Unreadable::NoFfmpeg)?;
+        let probe = ffprobe(path.as_os_str(), None)?;
+        Self::from_probe(&probe, path, Input::File(path.to_path_buf()))
+    }
+
+    /// A stream's first audio stream, if ffprobe finds one in its first bytes. `stream`
+    /// must yield the stream from its first byte (a rewound spool): it is read here for
+    /// the probe and then, from the start again, by ffmpeg (`rewound` gives it anew).
+    pub fn from_stream<S: Read + Send + 'static>(
+        mut stream: S,
+        rewound: impl FnOnce(S) -> std::io::Result<S>,
+        label: &Path,
+    ) -> std::result::Result<Self, Unreadable> {
+        let mut head = Vec::new();
+        (&mut stream)
+            .take(STREAM_PROBE_BYTES as u64)
+            .read_to_end(&mut head)
+            .map_err(|_| Unreadable::NoAudio)?;
+        let probe = ffprobe("pipe:0".as_ref(), Some(head))?;
+        let stream = rewound(stream).map_err(|_| Unreadable::NoAudio)?;
+        let mut source = Self::from_probe(&probe, label, Input::Stream(Some(Box::new(stream))))?;
+        // A length ffprobe gives from the first bytes is a guess from their bit rate.
+        source.duration = None;
+        Ok(source)
+    }
+
+    fn from_probe(
+        probe: &std::process::Output,
+        label: &Path,
+        input: Input,
+    ) -> std::result::Result<Self, Unreadable> {
         if !probe.status.success() {
             return Err(Unreadable::NoAudio);
         }
@@ -81,7 +131,8 @@ impl FfmpegSource {
             .and_then(|d| d.parse::<f64>().ok())
             .filter(|d| d.is_finite() && *d > 0.0);
         Ok(Self {
-            path: path.to_path_buf(),
+            path: label.to_path_buf(),
+            input,
             sample_rate,
             duration,
             decoder: None,
@@ -91,18 +142,34 @@ impl FfmpegSource {
         })
     }
 
-    fn start(&self) -> Result<Decoder> {
-        let mut child = Command::new("ffmpeg")
-            .args(["-nostdin", "-v", "error", "-i"])
-            .arg(&self.path)
+    fn start(&mut self) -> Result<Decoder> {
+        let mut command = Command::new("ffmpeg");
+        command.args(["-v", "error"]);
+        match &self.input {
+            Input::File(path) => command
+                .args(["-nostdin", "-i"])
+                .arg(path)
+                .stdin(Stdio::null()),
+            Input::Stream(_) => command.args(["-i", "pipe:0"]).stdin(Stdio::piped()),
+        };
+        let mut child = command
             .args(["-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1"])
             .args(["-ar", &self.sample_rate.to_string()])
             .args(["-f", "f32le", "-"])
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .with_context(|| format!("{}: cannot start ffmpeg", self.path.display()))?;
+        if let Input::Stream(stream) = &mut self.input {
+            let mut stream = stream.take().expect("ffmpeg starts once");
+            let mut stdin = child.stdin.take().expect("stdin is piped");
+            // Ends when the stream does (ffmpeg then sees the end of its input) or when
+            // ffmpeg goes (a broken pipe).
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut stream, &mut stdin);
+                let _ = stdin.flush();
+            });
+        }
         let stdout = child.stdout.take().expect("stdout is piped");
         let stderr = child.stderr.take().expect("stderr is piped");
         let errors = Arc::new(Mutex::new(Vec::new()));
@@ -157,6 +224,35 @@ impl FfmpegSource {
         }
         Ok(())
     }
+}
+
+/// ffprobe's `sample_rate=` and `duration=` lines for `input`'s first audio stream;
+/// `stdin_bytes` are fed to it when `input` is `pipe:0`.
+fn ffprobe(
+    input: &std::ffi::OsStr,
+    stdin_bytes: Option<Vec<u8>>,
+) -> std::result::Result<std::process::Output, Unreadable> {
+    let mut child = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "a:0"])
+        .args(["-show_entries", "stream=sample_rate:format=duration"])
+        .args(["-of", "default=noprint_wrappers=1"])
+        .arg(input)
+        .stdin(if stdin_bytes.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|_| Unreadable::NoFfmpeg)?;
+    if let (Some(bytes), Some(mut stdin)) = (stdin_bytes, child.stdin.take()) {
+        // ffprobe may stop reading early (it has seen enough): a broken pipe is fine.
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&bytes);
+        });
+    }
+    child.wait_with_output().map_err(|_| Unreadable::NoAudio)
 }
 
 impl AudioSource for FfmpegSource {

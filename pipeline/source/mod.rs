@@ -17,9 +17,9 @@ pub mod spool;
 
 use std::path::Path;
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 
-use ffmpeg::{FfmpegSource, Unreadable};
+use ffmpeg::FfmpegSource;
 use file::{FileSource, Unsupported};
 
 /// A local audio file: symphonia where it can (streams, no process), ffmpeg for the
@@ -32,13 +32,7 @@ pub fn open_file(path: &Path) -> Result<Box<dyn AudioSource>> {
         Err(e) if e.is::<Unsupported>() => e,
         Err(e) => return Err(e),
     };
-    match FfmpegSource::open(path) {
-        Ok(source) => Ok(Box::new(source)),
-        Err(Unreadable::NoAudio) => Err(unsupported),
-        Err(Unreadable::NoFfmpeg) => Err(anyhow!(
-            "{unsupported:#}; ffmpeg, which scripts/setup installs, would read more formats"
-        )),
-    }
+    ffmpeg::or_unsupported(FfmpegSource::open(path), unsupported)
 }
 
 /// A block of mono samples in -1..1 at the source's native rate.

@@ -2,17 +2,18 @@
 //! downloads, or an HLS playlist), or a local file. One function so the commands treat
 //! all three alike.
 
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Result};
 
-use super::file::FileSource;
+use super::ffmpeg::{self, FfmpegSource};
+use super::file::{FileSource, Unsupported};
 use super::hls::follow::SharedLog;
 use super::http::{describe_open_failure, is_url, url_extension, url_stem, Http};
-use super::spool::Spool;
+use super::spool::{SharedSpool, Spool};
 use super::AudioSource;
 
 pub struct OpenedInput {
@@ -36,18 +37,16 @@ pub fn open_input(
     let text = input.to_string_lossy();
     let named = |default: String| name.map_or(default, str::to_string);
     if text == "-" {
-        let spool = Spool::new(std::io::stdin(), None)?;
-        let source = FileSource::from_media(Box::new(spool), None, Path::new("standard input"))
-            .map_err(|e| {
-                let e = format!("{e:#}");
-                if e.contains("end of") || e.contains("empty") {
-                    anyhow!("standard input is empty or not audio ({e})")
-                } else {
-                    anyhow!(e)
-                }
-            })?;
+        let source = open_stream(std::io::stdin(), None, None, "standard input").map_err(|e| {
+            let e = format!("{e:#}");
+            if e.contains("end of") || e.contains("empty") {
+                anyhow!("standard input is empty or not audio ({e})")
+            } else {
+                anyhow!(e)
+            }
+        })?;
         return Ok(OpenedInput {
-            source: Box::new(source),
+            source,
             stem: named("stdin".into()),
             local_file: None,
             stream: None,
@@ -116,8 +115,30 @@ fn open_url(
         bail!("{url}: the server sent a web page, not audio (give the address of the recording or its .m3u8 playlist)");
     }
     let reader = std::io::Cursor::new(head).chain(body.reader);
-    let spool = Spool::new(reader, body.length)?;
     let extension = url_extension(url);
-    let source = FileSource::from_media(Box::new(spool), extension.as_deref(), Path::new(url))?;
-    Ok((Box::new(source), None))
+    let source = open_stream(reader, body.length, extension.as_deref(), url)?;
+    Ok((source, None))
+}
+
+/// A one-way stream (standard input, a download), spooled so it can be read again:
+/// symphonia, or ffmpeg from the first byte when symphonia has no decoder for it.
+fn open_stream<R: Read + Send + Sync + 'static>(
+    reader: R,
+    announced_len: Option<u64>,
+    extension: Option<&str>,
+    label: &str,
+) -> Result<Box<dyn AudioSource>> {
+    let spool = SharedSpool::new(Spool::new(reader, announced_len)?);
+    let unsupported =
+        match FileSource::from_media(Box::new(spool.clone()), extension, Path::new(label)) {
+            Ok(source) => return Ok(Box::new(source)),
+            Err(e) if e.is::<Unsupported>() => e,
+            Err(e) => return Err(e),
+        };
+    let rewind = |mut s: SharedSpool<R>| s.seek(SeekFrom::Start(0)).map(|_| s);
+    let spool = rewind(spool)?;
+    ffmpeg::or_unsupported(
+        FfmpegSource::from_stream(spool, rewind, Path::new(label)),
+        unsupported,
+    )
 }

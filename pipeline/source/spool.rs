@@ -6,6 +6,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::sync::{Arc, Mutex};
 
 use symphonia::core::io::MediaSource;
 
@@ -104,6 +105,48 @@ impl<R: Read + Send + Sync> MediaSource for Spool<R> {
         } else {
             self.announced_len
         }
+    }
+}
+
+/// One spool read by two owners in turn: symphonia first and, when it has no decoder for
+/// the stream, ffmpeg from the first byte again (everything read is kept).
+pub struct SharedSpool<R: Read>(Arc<Mutex<Spool<R>>>);
+
+impl<R: Read> SharedSpool<R> {
+    pub fn new(spool: Spool<R>) -> Self {
+        Self(Arc::new(Mutex::new(spool)))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Spool<R>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<R: Read> Clone for SharedSpool<R> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<R: Read> Read for SharedSpool<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        self.lock().read(out)
+    }
+}
+
+impl<R: Read> Seek for SharedSpool<R> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        self.lock().seek(to)
+    }
+}
+
+impl<R: Read + Send + Sync> MediaSource for SharedSpool<R> {
+    fn is_seekable(&self) -> bool {
+        true
+    }
+
+    fn byte_len(&self) -> Option<u64> {
+        self.lock().byte_len()
     }
 }
 
