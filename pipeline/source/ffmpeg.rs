@@ -12,7 +12,7 @@
 //! Opening runs `ffprobe` (about 40 ms) to learn whether the input has an audio stream and
 //! its rate and length; ffmpeg itself starts at the first block. An input ffprobe finds no
 //! audio in is not taken: the caller reports symphonia's own error for it. A stream
-//! (standard input, a download) is probed on its first 256 KiB and then piped into ffmpeg
+//! (standard input, a download) is probed on its first 64 KiB and then piped into ffmpeg
 //! from its first byte, as it arrives.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -27,8 +27,9 @@ use super::{AudioSource, PcmBlock};
 /// Frames per block handed on (about a quarter of a second at 16 kHz).
 const BLOCK_FRAMES: usize = 4096;
 
-/// How much of a stream ffprobe looks at: Ogg and WebM headers sit in the first few KiB.
-const STREAM_PROBE_BYTES: usize = 256 << 10;
+/// How much of a stream ffprobe looks at: Ogg and WebM headers sit in the first few KiB
+/// (64 KiB is about 20 s of 24 kb/s Opus, read before decoding starts).
+const STREAM_PROBE_BYTES: usize = 64 << 10;
 
 /// What ffmpeg reads.
 enum Input {
