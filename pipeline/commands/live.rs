@@ -240,10 +240,10 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
     written.push(wav_path);
     let dropped = ring_stats.dropped.load(Ordering::Relaxed);
     eprintln!(
-        "session: {} of audio, {} segments, {} speakers; recording {} (16 kHz mono, 32-bit float, {:.1} s); dropped frames: {dropped}",
+        "session: {} of audio, {}, {}; recording {} (16 kHz mono, 32-bit float, {:.1} s); dropped frames: {dropped}",
         hms(run.duration),
-        transcript.segments.len(),
-        transcript.speakers.len(),
+        crate::report::counted(transcript.segments.len(), "segment"),
+        crate::report::counted(transcript.speakers.len(), "speaker"),
         written.last().unwrap().display(),
         wav_seconds
     );

@@ -418,11 +418,11 @@ fn transcribe_one(
     let transcript = &doc.transcript;
     if !args.quiet {
         eprintln!(
-            "{}: {} of audio, {} segments, {} speakers, language {} -> {}",
+            "{}: {} of audio, {}, {}, language {} -> {}",
             path.display(),
             crate::timefmt::hms(transcript.duration),
-            transcript.segments.len(),
-            transcript.speakers.len(),
+            crate::report::counted(transcript.segments.len(), "segment"),
+            crate::report::counted(transcript.speakers.len(), "speaker"),
             transcript.language,
             crate::report::path_list(&written)
         );

@@ -98,10 +98,10 @@ pub fn write_docx(
 /// once", as under the HTML report's headline.
 fn sub_line(s: &ConversationStats) -> String {
     format!(
-        "{} recorded · {} of speech · {} speakers · {} with people talking at once",
+        "{} recorded · {} of speech · {} · {} with people talking at once",
         hms(s.duration_s),
         hms(s.speech_s),
-        s.num_speakers,
+        super::counted(s.num_speakers, "speaker"),
         hms(s.overlap_s)
     )
 }

@@ -268,13 +268,13 @@ pub fn summary_html(t: &Transcript, s: &ConversationStats, title: &str) -> Strin
         h,
         r#"<h1>{title}</h1>
 <p class="headline">{headline}</p>
-<p class="sub">{dur} recorded · {speech} of speech · {n} speakers · {overlap} with people talking at once</p>
+<p class="sub">{dur} recorded · {speech} of speech · {n} · {overlap} with people talking at once</p>
 "#,
         title = escape(title),
         headline = escape(&headline(s)),
         dur = hms(s.duration_s),
         speech = hms(s.speech_s),
-        n = s.num_speakers,
+        n = super::counted(s.num_speakers, "speaker"),
         overlap = hms(s.overlap_s),
     );
 

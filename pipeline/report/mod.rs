@@ -181,6 +181,15 @@ pub fn path_list(paths: &[PathBuf]) -> String {
         .join(", ")
 }
 
+/// "1 speaker", "3 speakers": a count with its noun, for the lines people read.
+pub fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Write through a temporary file next to `path`, then rename it into place.
 pub fn write_atomically(
     path: &Path,
@@ -335,6 +344,13 @@ pub(crate) mod fixtures {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_speaker_is_not_one_speakers() {
+        assert_eq!(counted(1, "speaker"), "1 speaker");
+        assert_eq!(counted(0, "segment"), "0 segments");
+        assert_eq!(counted(4, "speaker"), "4 speakers");
+    }
 
     #[test]
     fn formats_parse_and_reject_unknown_names() {
