@@ -701,19 +701,23 @@ fn the_board_is_served_and_pushes_updates() {
     assert!(child.wait().unwrap().success(), "{rest}");
 }
 
+/// WER of `file` transcribed from its URL on the test server (no speakers).
+fn url_wer(file: &str) -> f64 {
+    let server = Server::start(Faults::default());
+    let out = tempfile::tempdir().unwrap();
+    let o = transcribe(out.path(), "txt", &["--no-diarize"], &server.url(file));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stem = Path::new(file).file_stem().unwrap().to_str().unwrap();
+    wer(
+        &reference(),
+        &words(&out.path().join(format!("{stem}.txt"))),
+    )
+}
+
 #[test]
 fn a_direct_audio_url_is_transcribed_as_it_downloads() {
     require_models();
-    let server = Server::start(Faults::default());
-    let out = tempfile::tempdir().unwrap();
-    let o = transcribe(
-        out.path(),
-        "txt",
-        &["--no-diarize"],
-        &server.url("interview-aac.m4a"),
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let w = wer(&reference(), &words(&out.path().join("interview-aac.txt")));
+    let w = url_wer("interview-aac.m4a");
     assert!(w <= file_mode().0 + 0.005, "direct URL WER {w:.3}");
 }
 
@@ -722,15 +726,6 @@ fn a_direct_audio_url_is_transcribed_as_it_downloads() {
 #[test]
 fn an_opus_webm_url_is_decoded_by_ffmpeg_as_it_downloads() {
     require_models();
-    let server = Server::start(Faults::default());
-    let out = tempfile::tempdir().unwrap();
-    let o = transcribe(
-        out.path(),
-        "txt",
-        &["--no-diarize"],
-        &server.url("interview-opus.webm"),
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let w = wer(&reference(), &words(&out.path().join("interview-opus.txt")));
+    let w = url_wer("interview-opus.webm");
     assert!(w <= file_mode().0 + 0.03, "Opus URL WER {w:.3}");
 }

@@ -15,14 +15,14 @@
 //! (standard input, a download) is probed on its first 64 KiB and then piped into ffmpeg
 //! from its first byte, as it arrives.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context, Result};
 
-use super::{AudioSource, PcmBlock};
+use super::{truncation, AudioSource, PcmBlock};
 
 /// Frames per block handed on (about a quarter of a second at 16 kHz).
 const BLOCK_FRAMES: usize = 4096;
@@ -46,21 +46,6 @@ pub enum Unreadable {
     NoAudio,
 }
 
-/// The source for an input symphonia called `unsupported`: ffmpeg's, when it found audio;
-/// otherwise symphonia's error, with a word on ffmpeg when it is not installed.
-pub fn or_unsupported(
-    opened: std::result::Result<FfmpegSource, Unreadable>,
-    unsupported: anyhow::Error,
-) -> Result<Box<dyn AudioSource>> {
-    match opened {
-        Ok(source) => Ok(Box::new(source)),
-        Err(Unreadable::NoAudio) => Err(unsupported),
-        Err(Unreadable::NoFfmpeg) => Err(anyhow::anyhow!(
-            "{unsupported:#}; ffmpeg, which scripts/setup installs, would read more formats"
-        )),
-    }
-}
-
 pub struct FfmpegSource {
     /// How messages name the input.
     path: PathBuf,
@@ -79,7 +64,6 @@ struct Decoder {
     /// ffmpeg's last error lines, gathered by a thread so a chatty ffmpeg never blocks
     /// on a full stderr pipe.
     errors: Arc<Mutex<Vec<String>>>,
-    carry: Vec<u8>,
 }
 
 impl FfmpegSource {
@@ -89,21 +73,23 @@ impl FfmpegSource {
         Self::from_probe(&probe, path, Input::File(path.to_path_buf()))
     }
 
-    /// A stream's first audio stream, if ffprobe finds one in its first bytes. `stream`
-    /// must yield the stream from its first byte (a rewound spool): it is read here for
-    /// the probe and then, from the start again, by ffmpeg (`rewound` gives it anew).
-    pub fn from_stream<S: Read + Send + 'static>(
+    /// A stream's first audio stream, if ffprobe finds one in its first bytes (read from
+    /// the start); ffmpeg then reads the stream from its first byte again.
+    pub fn from_stream<S: Read + Seek + Send + 'static>(
         mut stream: S,
-        rewound: impl FnOnce(S) -> std::io::Result<S>,
         label: &Path,
     ) -> std::result::Result<Self, Unreadable> {
         let mut head = Vec::new();
-        (&mut stream)
-            .take(STREAM_PROBE_BYTES as u64)
-            .read_to_end(&mut head)
+        stream
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| {
+                (&mut stream)
+                    .take(STREAM_PROBE_BYTES as u64)
+                    .read_to_end(&mut head)
+            })
+            .and_then(|_| stream.seek(SeekFrom::Start(0)))
             .map_err(|_| Unreadable::NoAudio)?;
         let probe = ffprobe("pipe:0".as_ref(), Some(head))?;
-        let stream = rewound(stream).map_err(|_| Unreadable::NoAudio)?;
         let mut source = Self::from_probe(&probe, label, Input::Stream(Some(Box::new(stream))))?;
         // A length ffprobe gives from the first bytes is a guess from their bit rate.
         source.duration = None;
@@ -188,7 +174,6 @@ impl FfmpegSource {
             child,
             stdout,
             errors,
-            carry: Vec::new(),
         })
     }
 
@@ -203,25 +188,19 @@ impl FfmpegSource {
         if status.success() {
             // ffmpeg ends a cut-off file quietly; its header still says how long it was.
             if let Some(promised) = self.duration.filter(|&d| decoded_s + 1.0 < d) {
-                self.truncation = Some(format!(
-                    "{}: decoding stopped at {} (file ends early: the header promises {}); \
-                     the transcript covers the audio before that",
-                    self.path.display(),
-                    crate::timefmt::hms(decoded_s),
+                let reason = format!(
+                    "file ends early: the header promises {}",
                     crate::timefmt::hms(promised)
-                ));
+                );
+                self.truncation = Some(truncation(&self.path, decoded_s, &reason));
             }
         } else {
             let errors = decoder.errors.lock().unwrap_or_else(|e| e.into_inner());
             let why = errors.last().map_or("ffmpeg failed", |l| l.as_str());
-            let at = crate::timefmt::hms(decoded_s);
             if self.frames == 0 {
                 bail!("{}: ffmpeg cannot decode it ({why})", self.path.display());
             }
-            self.truncation = Some(format!(
-                "{}: decoding stopped at {at} ({why}); the transcript covers the audio before that",
-                self.path.display()
-            ));
+            self.truncation = Some(truncation(&self.path, decoded_s, why));
         }
         Ok(())
     }
@@ -273,22 +252,20 @@ impl AudioSource for FfmpegSource {
             self.decoder = Some(self.start()?);
         }
         let decoder = self.decoder.as_mut().expect("started above");
-        let mut bytes = std::mem::take(&mut decoder.carry);
-        let want = BLOCK_FRAMES * 4;
-        while bytes.len() < want {
-            let have = bytes.len();
-            bytes.resize(want, 0);
+        // ffmpeg writes whole f32 samples; a block is full unless the output ended.
+        let mut bytes = vec![0u8; BLOCK_FRAMES * 4];
+        let mut filled = 0;
+        while filled < bytes.len() {
             let n = decoder
                 .stdout
-                .read(&mut bytes[have..])
+                .read(&mut bytes[filled..])
                 .with_context(|| format!("{}: reading ffmpeg's output", self.path.display()))?;
-            bytes.truncate(have + n);
             if n == 0 {
                 break;
             }
+            filled += n;
         }
-        let whole = bytes.len() / 4 * 4;
-        decoder.carry = bytes.split_off(whole);
+        bytes.truncate(filled / 4 * 4);
         if bytes.is_empty() {
             self.finish()?;
             return Ok(None);

@@ -124,14 +124,7 @@ impl FileSource {
         if sample_rate == 0 {
             bail!("{}: invalid sample rate 0", path.display());
         }
-        let trim = edit.map_or(
-            EditTrim {
-                lead_silence: 0,
-                skip: 0,
-                keep: None,
-            },
-            |e| e.in_frames(sample_rate),
-        );
+        let trim = edit.map_or_else(EditTrim::default, |e| e.in_frames(sample_rate));
         let expected_frames = match trim.keep {
             Some(keep) => Some(trim.lead_silence + keep),
             None => track
@@ -178,10 +171,10 @@ impl FileSource {
     }
 
     fn stop_early(&mut self, reason: String) {
-        self.truncation = Some(format!(
-            "{}: decoding stopped at {} ({reason}); the transcript covers the audio before that",
-            self.path.display(),
-            crate::timefmt::hms(self.decoded_seconds()),
+        self.truncation = Some(super::truncation(
+            &self.path,
+            self.decoded_seconds(),
+            &reason,
         ));
         self.finished = true;
     }

@@ -19,20 +19,43 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use ffmpeg::FfmpegSource;
+use ffmpeg::{FfmpegSource, Unreadable};
 use file::{FileSource, Unsupported};
 
 /// A local audio file: symphonia where it can (streams, no process), ffmpeg for the
-/// formats it cannot read (Opus, WMA, AC-3, AMR...). Errors other than "unsupported"
-/// (missing, empty, corrupt) are symphonia's, and so is the error for a file ffmpeg finds
-/// no audio in either.
+/// formats it cannot read (Opus, WMA, AC-3, AMR...).
 pub fn open_file(path: &Path) -> Result<Box<dyn AudioSource>> {
-    let unsupported = match FileSource::open(path) {
+    symphonia_or_ffmpeg(FileSource::open(path), || FfmpegSource::open(path))
+}
+
+/// symphonia's source, or - where it calls the input unsupported - ffmpeg's. Errors other
+/// than "unsupported" (missing, empty, corrupt) are symphonia's, and so is the error for an
+/// input ffmpeg finds no audio in either; without ffmpeg the error says it would help.
+pub fn symphonia_or_ffmpeg(
+    symphonia: Result<FileSource>,
+    ffmpeg: impl FnOnce() -> std::result::Result<FfmpegSource, Unreadable>,
+) -> Result<Box<dyn AudioSource>> {
+    let unsupported = match symphonia {
         Ok(source) => return Ok(Box::new(source)),
         Err(e) if e.is::<Unsupported>() => e,
         Err(e) => return Err(e),
     };
-    ffmpeg::or_unsupported(FfmpegSource::open(path), unsupported)
+    match ffmpeg() {
+        Ok(source) => Ok(Box::new(source)),
+        Err(Unreadable::NoAudio) => Err(unsupported),
+        Err(Unreadable::NoFfmpeg) => Err(anyhow::anyhow!(
+            "{unsupported:#}; ffmpeg, which scripts/setup installs, would read more formats"
+        )),
+    }
+}
+
+/// The message of a source that stopped before the end of its input (`stopped_early`).
+pub fn truncation(label: &Path, at_s: f64, reason: &str) -> String {
+    format!(
+        "{}: decoding stopped at {} ({reason}); the transcript covers the audio before that",
+        label.display(),
+        crate::timefmt::hms(at_s)
+    )
 }
 
 /// A block of mono samples in -1..1 at the source's native rate.

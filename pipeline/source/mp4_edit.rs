@@ -20,7 +20,7 @@ use std::io::{Read, Seek, SeekFrom};
 
 /// What the audio track's edit list asks of the decoded samples, in the track's own
 /// sample frames.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EditTrim {
     /// Silence before the media starts (an empty edit first): rare for audio.
     pub lead_silence: u64,

@@ -2,15 +2,15 @@
 //! downloads, or an HLS playlist), or a local file. One function so the commands treat
 //! all three alike.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Result};
 
-use super::ffmpeg::{self, FfmpegSource};
-use super::file::{FileSource, Unsupported};
+use super::ffmpeg::FfmpegSource;
+use super::file::FileSource;
 use super::hls::follow::SharedLog;
 use super::http::{describe_open_failure, is_url, url_extension, url_stem, Http};
 use super::spool::{SharedSpool, Spool};
@@ -129,16 +129,9 @@ fn open_stream<R: Read + Send + Sync + 'static>(
     label: &str,
 ) -> Result<Box<dyn AudioSource>> {
     let spool = SharedSpool::new(Spool::new(reader, announced_len)?);
-    let unsupported =
-        match FileSource::from_media(Box::new(spool.clone()), extension, Path::new(label)) {
-            Ok(source) => return Ok(Box::new(source)),
-            Err(e) if e.is::<Unsupported>() => e,
-            Err(e) => return Err(e),
-        };
-    let rewind = |mut s: SharedSpool<R>| s.seek(SeekFrom::Start(0)).map(|_| s);
-    let spool = rewind(spool)?;
-    ffmpeg::or_unsupported(
-        FfmpegSource::from_stream(spool, rewind, Path::new(label)),
-        unsupported,
+    let label = Path::new(label);
+    super::symphonia_or_ffmpeg(
+        FileSource::from_media(Box::new(spool.clone()), extension, label),
+        || FfmpegSource::from_stream(spool, label),
     )
 }
