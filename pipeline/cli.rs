@@ -108,7 +108,7 @@ pub struct SpeakerArgs {
     pub min_speakers: usize,
 
     /// Most speakers to consider when counting them automatically.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = crate::diarize::cluster::DEFAULT_MAX_SPEAKERS)]
     pub max_speakers: usize,
 
     /// Name the speaker whose voice matches a reference clip: NAME=clip.wav (repeatable).
