@@ -205,3 +205,87 @@ fn a_long_stretch_is_embedded_like_its_windows() {
     let mean = cosines.iter().sum::<f32>() / cosines.len() as f32;
     assert!(mean > 0.85, "mean cosine {mean}: {cosines:?}");
 }
+
+/// One RTTM line's (start, end, speaker).
+fn rttm_turns(text: &str) -> Vec<(f64, f64, String)> {
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let (start, dur): (f64, f64) = (f.get(3)?.parse().ok()?, f.get(4)?.parse().ok()?);
+            Some((start, start + dur, f.get(7)?.to_string()))
+        })
+        .collect()
+}
+
+/// Four samples one after another: eleven voices in 16 minutes, JFK among them for 7.8 s
+/// (the interview's quote). Before the default cap went from ten to 25 and brief voices
+/// were split off from the cluster they were folded into, JFK's line went to the phone
+/// caller of `rapid` and ten speakers were found.
+#[test]
+fn eleven_voices_run_together_are_eleven_speakers() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let joined = dir.path().join("eleven.wav");
+    let mut writer = hound::WavWriter::create(&joined, spec).unwrap();
+    let mut reference = Vec::new();
+    let mut offset = 0.0;
+    for name in ["interview.wav", "panel.flac", "german.m4a", "rapid.m4a"] {
+        let part = dir.path().join("part.wav");
+        let o = std::process::Command::new("ffmpeg")
+            .args(["-loglevel", "error", "-y", "-i"])
+            .arg(sample(name))
+            .args(["-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le"])
+            .arg(&part)
+            .output()
+            .expect("ffmpeg (scripts/setup installs it)");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut reader = hound::WavReader::open(&part).unwrap();
+        let mut n = 0usize;
+        for s in reader.samples::<i16>() {
+            writer.write_sample(s.unwrap()).unwrap();
+            n += 1;
+        }
+        let stem = name.split('.').next().unwrap();
+        for (a, b, who) in rttm_turns(&read(&sample(&format!("{stem}.rttm")))) {
+            reference.push((a + offset, b + offset, who));
+        }
+        offset += n as f64 / 16_000.0;
+    }
+    writer.finalize().unwrap();
+    run(&["--formats", "rttm"], dir.path(), &joined);
+    let found = rttm_turns(&read(&dir.path().join("eleven.rttm")));
+    // Each speaker found stands for the reference voice it overlaps most; no two for one.
+    let mut labels: Vec<&str> = found.iter().map(|t| t.2.as_str()).collect();
+    labels.sort();
+    labels.dedup();
+    let voice_of = |label: &str| {
+        let mut time: std::collections::BTreeMap<&str, f64> = Default::default();
+        for (a, b, _) in found.iter().filter(|t| t.2 == label) {
+            for (c, d, who) in &reference {
+                let overlap = b.min(*d) - a.max(*c);
+                if overlap > 0.0 {
+                    *time.entry(who.as_str()).or_default() += overlap;
+                }
+            }
+        }
+        time.into_iter()
+            .max_by(|x, y| x.1.total_cmp(&y.1))
+            .map(|(who, _)| who.to_string())
+    };
+    let mut voices: Vec<String> = labels.iter().filter_map(|l| voice_of(l)).collect();
+    voices.sort();
+    let before = voices.len();
+    voices.dedup();
+    assert_eq!(
+        before,
+        voices.len(),
+        "two speakers for one voice: {voices:?}"
+    );
+    assert_eq!(voices.len(), 11, "{voices:?}");
+}
