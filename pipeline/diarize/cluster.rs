@@ -131,6 +131,7 @@ const STRANGER_COSINE: f32 = 0.45;
 const SAME_STRANGER_COSINE: f32 = 0.6;
 /// ...and this many of them (about 5 s of speech) are a speaker of their own.
 const MIN_STRANGERS: usize = 6;
+const MAX_STRANGER_SEEDS: usize = 200;
 
 /// Someone who speaks for a few seconds in a long recording (a caller's one question in a
 /// two-hour Space) has too few windows for the eigengap to give them a cluster, and the
@@ -148,9 +149,12 @@ fn with_strangers_apart(x: &[Vec<f32>], mut labels: Vec<usize>, max_k: usize) ->
         let strangers: Vec<usize> = (0..x.len())
             .filter(|&i| cosine(&x[i], &cents[labels[i]]) < STRANGER_COSINE)
             .collect();
-        // The stranger with the most strangers of its voice, and those strangers.
+        // The stranger with the most strangers of its voice, and those strangers. (At most
+        // `MAX_STRANGER_SEEDS` evenly spaced strangers are tried as that one, which bounds
+        // the time on a noisy two-hour recording with thousands of them.)
         let group = strangers
             .iter()
+            .step_by(strangers.len().div_ceil(MAX_STRANGER_SEEDS).max(1))
             .map(|&i| {
                 strangers
                     .iter()
