@@ -107,9 +107,10 @@ pub struct SpeakerArgs {
     #[arg(long, default_value_t = 1)]
     pub min_speakers: usize,
 
-    /// Most speakers to consider when counting them automatically.
-    #[arg(long, default_value_t = crate::diarize::cluster::DEFAULT_MAX_SPEAKERS)]
-    pub max_speakers: usize,
+    /// Most speakers to consider when counting them automatically [default: 25, or
+    /// --min-speakers when that is more].
+    #[arg(long)]
+    pub max_speakers: Option<usize>,
 
     /// Name the speaker whose voice matches a reference clip: NAME=clip.wav (repeatable).
     #[arg(long, value_name = "NAME=CLIP")]
@@ -118,6 +119,15 @@ pub struct SpeakerArgs {
     /// Rename a speaker in every output: SPEAKER_00=NAME (repeatable).
     #[arg(long, value_name = "LABEL=NAME")]
     pub rename: Vec<String>,
+}
+
+impl SpeakerArgs {
+    /// The most speakers counted: `--max-speakers`, else the default raised to
+    /// `--min-speakers` (asking for at least 30 people must not need a second flag).
+    pub fn speaker_cap(&self) -> usize {
+        self.max_speakers
+            .unwrap_or(crate::diarize::cluster::DEFAULT_MAX_SPEAKERS.max(self.min_speakers))
+    }
 }
 
 #[derive(Args, Debug, Clone)]

@@ -59,7 +59,7 @@ impl Diarizer {
         }
         if args.speakers == Some(0)
             || args.min_speakers == 0
-            || args.min_speakers > args.max_speakers
+            || args.min_speakers > args.speaker_cap()
         {
             anyhow::bail!(
                 "speaker counts must be at least 1, with --min-speakers <= --max-speakers"
@@ -91,7 +91,7 @@ impl Diarizer {
                 cluster: ClusterOptions {
                     num_speakers: args.speakers,
                     min_speakers: args.min_speakers,
-                    max_speakers: args.max_speakers,
+                    max_speakers: args.speaker_cap(),
                 },
                 enrolled,
                 renames,
@@ -259,7 +259,7 @@ fn run_settings(
     set("diarize", (!s.no_diarize).to_string());
     set(
         "speakers",
-        format!("{:?} {}..{}", s.speakers, s.min_speakers, s.max_speakers),
+        format!("{:?} {}..{}", s.speakers, s.min_speakers, s.speaker_cap()),
     );
     set("rename", s.rename.join(";"));
     set("embed-audio", args.embed_audio.to_string());

@@ -114,7 +114,7 @@ fn cluster_all(embeddings: &[Vec<f32>], opts: &ClusterOptions) -> Vec<usize> {
     if fixed.is_some() {
         return compact(labels);
     }
-    let labels = absorb_small_clusters(embeddings, labels);
+    let labels = absorb_small_clusters(embeddings, labels, min_k);
     let labels = merge_similar(embeddings, labels, min_k);
     // The subset path looks for strangers once every window has its label.
     if embeddings.len() > MAX_SPECTRAL_POINTS {
@@ -341,13 +341,21 @@ pub fn centroids(x: &[Vec<f32>], labels: &[usize]) -> Vec<Vec<f32>> {
     c
 }
 
-fn absorb_small_clusters(x: &[Vec<f32>], labels: Vec<usize>) -> Vec<usize> {
+/// Clusters of fewer than `MIN_CLUSTER_SIZE` windows join their most similar large one;
+/// the `min_k` largest clusters stay whatever their size (`--min-speakers`: asking for
+/// at least 30 people in a short clip gave one speaker when every cluster was small).
+fn absorb_small_clusters(x: &[Vec<f32>], labels: Vec<usize>, min_k: usize) -> Vec<usize> {
     let labels = compact(labels);
     let k = labels.iter().max().map_or(0, |m| m + 1);
     let sizes: Vec<usize> = (0..k)
         .map(|c| labels.iter().filter(|&&l| l == c).count())
         .collect();
-    let major: Vec<usize> = (0..k).filter(|&c| sizes[c] >= MIN_CLUSTER_SIZE).collect();
+    let mut by_size: Vec<usize> = (0..k).collect();
+    by_size.sort_by_key(|&c| std::cmp::Reverse(sizes[c]));
+    let kept: Vec<bool> = (0..k)
+        .map(|c| sizes[c] >= MIN_CLUSTER_SIZE || by_size[..min_k.min(k)].contains(&c))
+        .collect();
+    let major: Vec<usize> = (0..k).filter(|&c| kept[c]).collect();
     if major.is_empty() {
         return vec![0; labels.len()];
     }
@@ -356,7 +364,7 @@ fn absorb_small_clusters(x: &[Vec<f32>], labels: Vec<usize>) -> Vec<usize> {
         .iter()
         .zip(x)
         .map(|(&l, v)| {
-            if sizes[l] >= MIN_CLUSTER_SIZE {
+            if kept[l] {
                 l
             } else {
                 *major
@@ -478,6 +486,21 @@ mod tests {
         assert_eq!(
             with_strangers_apart(&x, truth.clone(), DEFAULT_MAX_SPEAKERS),
             truth
+        );
+    }
+
+    /// `--min-speakers` holds even when every voice has only a few windows.
+    #[test]
+    fn a_least_count_is_obeyed_with_few_windows() {
+        let (x, truth) = blobs(3, 3, 0.6);
+        let opts = ClusterOptions {
+            min_speakers: 3,
+            ..Default::default()
+        };
+        let labels = cluster(&x, &opts);
+        assert!(
+            same_partition(&labels, &truth),
+            "{labels:?} against {truth:?}"
         );
     }
 
