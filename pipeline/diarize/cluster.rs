@@ -69,25 +69,27 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 
 /// Cluster label per embedding; labels are 0..k in no particular order.
 pub fn cluster(embeddings: &[Vec<f32>], opts: &ClusterOptions) -> Vec<usize> {
-    if embeddings.len() <= MAX_SPECTRAL_POINTS {
-        return cluster_all(embeddings, opts);
-    }
-    let step = embeddings.len().div_ceil(MAX_SPECTRAL_POINTS);
-    let subset: Vec<Vec<f32>> = embeddings.iter().step_by(step).cloned().collect();
-    let labels = cluster_all(&subset, opts);
-    let cents = centroids(&subset, &labels);
-    let labels = embeddings
-        .iter()
-        .map(|e| {
-            (0..cents.len())
-                .max_by(|&a, &b| cosine(e, &cents[a]).total_cmp(&cosine(e, &cents[b])))
-                .unwrap_or(0)
-        })
-        .collect();
-    let labels = compact(labels);
+    let labels = if embeddings.len() <= MAX_SPECTRAL_POINTS {
+        cluster_all(embeddings, opts)
+    } else {
+        let step = embeddings.len().div_ceil(MAX_SPECTRAL_POINTS);
+        let subset: Vec<Vec<f32>> = embeddings.iter().step_by(step).cloned().collect();
+        let labels = cluster_all(&subset, opts);
+        let cents = centroids(&subset, &labels);
+        let labels = embeddings
+            .iter()
+            .map(|e| {
+                (0..cents.len())
+                    .max_by(|&a, &b| cosine(e, &cents[a]).total_cmp(&cosine(e, &cents[b])))
+                    .unwrap_or(0)
+            })
+            .collect();
+        compact(labels)
+    };
     if opts.num_speakers.is_some() {
         return labels;
     }
+    // Every window, not only the subset's, is looked at for strangers.
     with_strangers_apart(embeddings, labels, opts.max_speakers)
 }
 
@@ -115,12 +117,7 @@ fn cluster_all(embeddings: &[Vec<f32>], opts: &ClusterOptions) -> Vec<usize> {
         return compact(labels);
     }
     let labels = absorb_small_clusters(embeddings, labels, min_k);
-    let labels = merge_similar(embeddings, labels, min_k);
-    // The subset path looks for strangers once every window has its label.
-    if embeddings.len() > MAX_SPECTRAL_POINTS {
-        return labels;
-    }
-    with_strangers_apart(embeddings, labels, opts.max_speakers)
+    merge_similar(embeddings, labels, min_k)
 }
 
 /// A window whose voice is less like its cluster's centroid than this is a stranger there
