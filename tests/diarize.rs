@@ -206,14 +206,13 @@ fn a_long_stretch_is_embedded_like_its_windows() {
     assert!(mean > 0.85, "mean cosine {mean}: {cosines:?}");
 }
 
-/// One RTTM line's (start, end, speaker).
-fn rttm_turns(text: &str) -> Vec<(f64, f64, String)> {
-    text.lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            let (start, dur): (f64, f64) = (f.get(3)?.parse().ok()?, f.get(4)?.parse().ok()?);
-            Some((start, start + dur, f.get(7)?.to_string()))
-        })
+/// (start, end, speaker name) of each turn of an RTTM file, read by the program's own reader.
+fn rttm_turns(path: &Path) -> Vec<(f64, f64, String)> {
+    let t = spacescribe::report::rttm::read_rttm(&read(path))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    t.turns
+        .iter()
+        .map(|turn| (turn.start, turn.end, t.speakers[turn.speaker].clone()))
         .collect()
 }
 
@@ -252,14 +251,14 @@ fn eleven_voices_run_together_are_eleven_speakers() {
             n += 1;
         }
         let stem = name.split('.').next().unwrap();
-        for (a, b, who) in rttm_turns(&read(&sample(&format!("{stem}.rttm")))) {
+        for (a, b, who) in rttm_turns(&sample(&format!("{stem}.rttm"))) {
             reference.push((a + offset, b + offset, who));
         }
         offset += n as f64 / 16_000.0;
     }
     writer.finalize().unwrap();
     run(&["--formats", "rttm"], dir.path(), &joined);
-    let found = rttm_turns(&read(&dir.path().join("eleven.rttm")));
+    let found = rttm_turns(&dir.path().join("eleven.rttm"));
     // Each speaker found stands for the reference voice it overlaps most; no two for one.
     let mut labels: Vec<&str> = found.iter().map(|t| t.2.as_str()).collect();
     labels.sort();
