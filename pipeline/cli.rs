@@ -240,7 +240,8 @@ pub struct EngineArgs {
     #[arg(long, short, default_value = crate::models::DEFAULT_WHISPER_MODEL)]
     pub model: String,
 
-    /// Spoken language: auto, en, de, fr, ... (auto detects it).
+    /// Spoken language: auto, en, de, fr, ... (auto detects it, and follows a recording
+    /// that changes language part-way, chunk by chunk).
     #[arg(long, short, default_value = "auto")]
     pub language: String,
 

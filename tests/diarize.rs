@@ -224,39 +224,18 @@ fn rttm_turns(path: &Path) -> Vec<(f64, f64, String)> {
 fn eleven_voices_run_together_are_eleven_speakers() {
     require_models();
     let dir = tempfile::tempdir().unwrap();
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let joined = dir.path().join("eleven.wav");
-    let mut writer = hound::WavWriter::create(&joined, spec).unwrap();
+    let mut audio = Vec::new();
     let mut reference = Vec::new();
-    let mut offset = 0.0;
     for name in ["interview.wav", "panel.flac", "german.m4a", "rapid.m4a"] {
-        let part = dir.path().join("part.wav");
-        let o = std::process::Command::new("ffmpeg")
-            .args(["-loglevel", "error", "-y", "-i"])
-            .arg(sample(name))
-            .args(["-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le"])
-            .arg(&part)
-            .output()
-            .expect("ffmpeg (scripts/setup installs it)");
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let mut reader = hound::WavReader::open(&part).unwrap();
-        let mut n = 0usize;
-        for s in reader.samples::<i16>() {
-            writer.write_sample(s.unwrap()).unwrap();
-            n += 1;
-        }
+        let offset = audio.len() as f64 / 16_000.0;
+        audio.extend(pcm16_mono(&sample(name), dir.path()));
         let stem = name.split('.').next().unwrap();
         for (a, b, who) in rttm_turns(&sample(&format!("{stem}.rttm"))) {
             reference.push((a + offset, b + offset, who));
         }
-        offset += n as f64 / 16_000.0;
     }
-    writer.finalize().unwrap();
+    let joined = dir.path().join("eleven.wav");
+    write_pcm16_mono(&joined, &audio);
     run(&["--formats", "rttm"], dir.path(), &joined);
     let found = rttm_turns(&dir.path().join("eleven.rttm"));
     // Each speaker found stands for the reference voice it overlaps most; no two for one.

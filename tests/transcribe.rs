@@ -141,6 +141,80 @@ fn german_is_detected_once_and_transcribed_in_german() {
     assert!(w < 0.55, "WER {w:.3} too high:\n{hyp}");
 }
 
+/// The reference pieces of a sample (`NAME.ref.json`) that end by `until` seconds: their
+/// text, and the end of the last one.
+fn reference_until(name: &str, until: f64) -> (String, f64) {
+    let turns: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(sample(&format!("{name}.ref.json"))).unwrap(),
+    )
+    .unwrap();
+    let mut pieces: Vec<(f64, f64, String)> = turns
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["pieces"].as_array().unwrap().iter())
+        .map(|p| {
+            (
+                p["start"].as_f64().unwrap(),
+                p["end"].as_f64().unwrap(),
+                p["text"].as_str().unwrap().to_string(),
+            )
+        })
+        .filter(|p| p.1 <= until)
+        .collect();
+    pieces.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let end = pieces.iter().map(|p| p.1).fold(0.0, f64::max);
+    let text: Vec<String> = pieces.into_iter().map(|p| p.2).collect();
+    (text.join(" "), end)
+}
+
+/// A recording that turns from English to German part-way (a host hands over to a German
+/// guest): the first minute of the interview, then the first minute of the German sample.
+/// With no `--language` the run latches English from its first chunk; each later chunk's
+/// window is checked for its language, so the German is written in German - before, whisper,
+/// told English, wrote a loose English rendering of it (WER near 100%).
+#[test]
+fn a_recording_that_turns_from_english_to_german_is_transcribed_in_both() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    let (english, english_end) = reference_until("interview", 60.0);
+    let (german, german_end) = reference_until("german", 60.0);
+    let cut = |name: &str, end: f64| {
+        let mut pcm = pcm16_mono(&sample(name), dir.path());
+        pcm.truncate(((end + 0.3) * 16_000.0) as usize);
+        pcm
+    };
+    let mut audio = cut("interview.wav", english_end);
+    let switch_s = audio.len() as f64 / 16_000.0;
+    audio.extend(cut("german.m4a", german_end));
+    let mixed = dir.path().join("en_de.wav");
+    write_pcm16_mono(&mixed, &audio);
+    transcribe_with(
+        "base",
+        &mixed,
+        dir.path(),
+        &["--no-diarize", "--formats", "json"],
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("en_de.json")).unwrap())
+            .unwrap();
+    let text_of = |german_part: bool| -> String {
+        let texts: Vec<&str> = json["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| (s["start"].as_f64().unwrap() >= switch_s - 0.5) == german_part)
+            .map(|s| s["text"].as_str().unwrap())
+            .collect();
+        texts.join(" ")
+    };
+    let w = wer(&english, &text_of(false));
+    assert!(w < 0.15, "English part: WER {w:.3}\n{}", text_of(false));
+    let w = wer(&german, &text_of(true));
+    eprintln!("German part: WER {w:.3}");
+    assert!(w < 0.6, "German part: WER {w:.3}\n{}", text_of(true));
+}
+
 #[test]
 fn json_has_words_with_ordered_times_inside_the_audio() {
     require_models();

@@ -24,21 +24,41 @@ pub struct ChunkTranscript {
 }
 
 /// The language of the recording being transcribed, shared by the workers of one run.
-/// Detection costs whisper a second encoder pass per chunk, so like faster-whisper and
+/// Detection before a pass costs whisper a second encoder pass, so like faster-whisper and
 /// WhisperX we detect on the first chunk(s) and keep that language for the file. One
 /// worker detects at a time; the others wait for its answer rather than pay for the same
-/// encoder pass on the chunks that start with it.
+/// encoder pass on the chunks that start with it. After that a chunk is still checked
+/// against the language its own window was heard in (see [`other_language_heard`]), which
+/// costs one decoder step, not an encode.
 #[derive(Debug, Default)]
 pub struct LanguageLatch {
     language: std::sync::OnceLock<String>,
     /// A worker is identifying the language now.
     detecting: std::sync::Mutex<bool>,
     detection_ended: std::sync::Condvar,
+    /// The language the last finished chunk was transcribed in: the first guess for the
+    /// next, so that after a Space changes language each chunk is not decoded twice.
+    recent: std::sync::Mutex<Option<String>>,
 }
 
 impl LanguageLatch {
     pub fn get(&self) -> Option<&str> {
         self.language.get().map(String::as_str)
+    }
+
+    /// The language the last finished chunk was transcribed in, else the latched one.
+    pub fn recent(&self) -> Option<String> {
+        let recent = self
+            .recent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        recent.or_else(|| self.get().map(str::to_string))
+    }
+
+    /// Note the language a chunk was transcribed in (see [`LanguageLatch::recent`]).
+    pub fn note_recent(&self, language: &str) {
+        *self.recent.lock().unwrap_or_else(|e| e.into_inner()) = Some(language.to_string());
     }
 
     /// Record a language; the first one recorded wins.
@@ -99,6 +119,29 @@ impl Drop for DetectionTurn<'_> {
 /// the run. Whisper's guess from a second or two (a "hello?" while the Space fills) is often
 /// wrong, and a wrong latch would transcribe the whole recording in the wrong language.
 pub const MIN_SPEECH_TO_LATCH_S: f64 = 6.0;
+
+/// Least probability whisper's language identification must give a language other than
+/// the run's before a chunk is transcribed in it. Measured with base, on the windows of
+/// whole chunks: English chunks of the samples 0.965-0.999 English, German ones
+/// 0.896-0.998 German, and one robotic German chunk 0.33 English, 0.24 Welsh (which must
+/// stay German), as does the chunk where a recording turns from English to German (0.30
+/// English, 0.17 German).
+pub const OTHER_LANGUAGE_MIN_P: f32 = 0.75;
+
+/// The language, other than the run's `run_language`, that a chunk's window was clearly
+/// heard in, if any: whisper's language probabilities `probs` (indexed by its language
+/// ids) give it at least [`OTHER_LANGUAGE_MIN_P`], and the chunk holds enough speech to
+/// trust that (as for latching, [`MIN_SPEECH_TO_LATCH_S`]). A Space that turns from
+/// English to German mid-way would otherwise have its German transcribed as English -
+/// whisper, told the wrong language, writes a loose translation.
+pub fn other_language_heard(probs: &[f32], run_language: &str, speech_s: f64) -> Option<String> {
+    if speech_s < MIN_SPEECH_TO_LATCH_S {
+        return None;
+    }
+    let (best, p) = probs.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
+    let best = whisper_rs::get_lang_str(best as i32)?;
+    (*p >= OTHER_LANGUAGE_MIN_P && best != run_language).then(|| best.to_string())
+}
 
 /// A speech-to-text engine bound to one worker thread.
 pub trait ChunkTranscriber: Send {
@@ -199,6 +242,43 @@ mod tests {
         drop(turn);
         assert_eq!(short.wait_for_detection(), None);
         assert!(short.claim_detection().is_some());
+    }
+
+    fn probs(pairs: &[(&str, f32)]) -> Vec<f32> {
+        let mut p = vec![0.0; whisper_rs::get_lang_max_id() as usize + 1];
+        for (lang, v) in pairs {
+            p[whisper_rs::get_lang_id(lang).unwrap() as usize] = *v;
+        }
+        p
+    }
+
+    #[test]
+    fn a_chunk_clearly_in_another_language_is_transcribed_in_it() {
+        // A German window in an English run (figures from base on the samples).
+        let german = probs(&[("de", 0.896), ("yi", 0.042), ("en", 0.01)]);
+        assert_eq!(
+            other_language_heard(&german, "en", 20.0).as_deref(),
+            Some("de")
+        );
+        // Its own language: nothing to change.
+        assert_eq!(other_language_heard(&german, "de", 20.0), None);
+        // A robotic German window whisper half takes for English: it stays German.
+        let unsure = probs(&[("en", 0.331), ("cy", 0.242), ("la", 0.195)]);
+        assert_eq!(other_language_heard(&unsure, "de", 20.0), None);
+        // Too little speech to go by, however sure whisper is.
+        assert_eq!(other_language_heard(&german, "en", 3.0), None);
+        assert_eq!(other_language_heard(&[], "en", 20.0), None);
+    }
+
+    #[test]
+    fn the_recent_language_is_the_first_guess_for_the_next_chunk() {
+        let latch = LanguageLatch::default();
+        assert_eq!(latch.recent(), None);
+        latch.offer("en", 20.0);
+        assert_eq!(latch.recent().as_deref(), Some("en"));
+        latch.note_recent("de");
+        assert_eq!(latch.recent().as_deref(), Some("de"));
+        assert_eq!(latch.get(), Some("en"), "the run's language stays");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::quality::{
     covered_fraction, decoding_looped, judge, looks_looped, SegmentScores, ENTROPY_THRESHOLD,
 };
 use super::words::{tokens_to_words, TimedToken};
-use super::{ChunkTranscriber, ChunkTranscript, LanguageLatch};
+use super::{other_language_heard, ChunkTranscriber, ChunkTranscript, LanguageLatch};
 use crate::profile::{self, Stage};
 use crate::segment::Chunk;
 use crate::transcript::Segment;
@@ -562,6 +562,41 @@ impl WhisperWorker {
         Ok(whisper_rs::get_lang_str(id).map(str::to_string))
     }
 
+    /// Whisper's probability of each language (indexed by whisper's language id) for the
+    /// window the state encoded last: one decoder step from start-of-transcript over that
+    /// encoding, which is how whisper.cpp's own detection reads it after its encode. After a
+    /// pass this costs one decoder step, not another encode.
+    fn encoded_window_languages(&mut self) -> Result<Vec<f32>> {
+        let t0 = std::time::Instant::now();
+        let sot = self.ctx.token_sot();
+        let threads = self.opts.threads.max(1);
+        let state = self
+            .state
+            .as_mut()
+            .ok_or_else(|| anyhow!("no whisper state"))?;
+        state
+            .decode(&[sot], 0, threads)
+            .map_err(|e| anyhow!("whisper failed to read the language of a window: {e:?}"))?;
+        let logits = state
+            .get_logits()
+            .map_err(|e| anyhow!("whisper gave no logits for the language: {e:?}"))?;
+        let lang_logits: Vec<f32> = (0..=whisper_rs::get_lang_max_id())
+            .map(|id| logits[self.ctx.token_lang(id) as usize])
+            .collect();
+        profile::add(Stage::WhisperDecoder, t0.elapsed());
+        let probs = softmax(&lang_logits);
+        if debug_enabled() {
+            let best = (0..probs.len()).max_by(|&a, &b| probs[a].total_cmp(&probs[b]));
+            eprintln!(
+                "window heard as {:?} ({:.3}) in {:.1} ms",
+                best.and_then(|b| whisper_rs::get_lang_str(b as i32)),
+                best.map_or(0.0, |b| probs[b]),
+                t0.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+        Ok(probs)
+    }
+
     /// One fitted pass from `from` to the chunk's end (see [`fitted_audio_ctx`]), kept
     /// only if nothing in it was rejected, it reached the end of the speech and does not
     /// look looped. `must_hear_words`: an empty result counts as a failure (a whole chunk
@@ -644,21 +679,69 @@ impl WhisperWorker {
                 latch.offer(lang, speech_seconds(chunk));
             }
         }
+        // With the run's language latched (and none given), a chunk starts in the language
+        // the last one was transcribed in and is checked against what its own window
+        // sounds like.
+        let run_language = match (self.multilingual, &self.opts.language) {
+            (true, None) => latch.get().map(str::to_string),
+            _ => None,
+        };
+        if run_language.is_some() {
+            language = latch.recent();
+        }
+        let (mut out, heard) = self.decode_chunk(chunk, language, run_language.is_some())?;
+        if let (Some(run), Some(heard)) = (&run_language, heard) {
+            let wanted = other_language_heard(&heard, run, speech_seconds(chunk))
+                .unwrap_or_else(|| run.clone());
+            if out.language.as_deref() != Some(wanted.as_str()) {
+                if debug_enabled() {
+                    eprintln!(
+                        "chunk {} decoded again in {wanted} (was {:?})",
+                        chunk.id, out.language
+                    );
+                }
+                // A fresh state, as for every chunk: the text is the one a first try in
+                // `wanted` gives, whichever language the last chunk left as the guess.
+                self.state = Some(
+                    profile::time(Stage::WhisperState, || self.ctx.create_state())
+                        .map_err(|e| anyhow!("cannot allocate whisper state: {e:?}"))?,
+                );
+                out = self.decode_chunk(chunk, Some(wanted.clone()), false)?.0;
+            }
+            latch.note_recent(&wanted);
+        }
+        if let Some(lang) = &out.language {
+            latch.offer(lang, speech_seconds(chunk));
+        }
+        Ok(out)
+    }
+
+    /// Decode the chunk in `language` (None: whisper detects it), in as many passes as
+    /// it takes to reach the end of its speech. `check_language`: also return whisper's
+    /// language probabilities for the window of the first pass (see
+    /// [`WhisperWorker::encoded_window_languages`]).
+    fn decode_chunk(
+        &mut self,
+        chunk: &Chunk,
+        mut language: Option<String>,
+        check_language: bool,
+    ) -> Result<(ChunkTranscript, Option<Vec<f32>>)> {
         if self.opts.fit_audio_ctx {
             if let Some((mut out, used, _)) =
                 self.fitted_pass(chunk, chunk.start, language.as_deref(), true)?
             {
-                if let Some(lang) = language.or(used) {
-                    latch.offer(&lang, speech_seconds(chunk));
-                    out.language = Some(lang);
-                }
-                return Ok(out);
+                let heard = check_language
+                    .then(|| self.encoded_window_languages())
+                    .transpose()?;
+                out.language = language.or(used);
+                return Ok((out, heard));
             }
         }
         let mut out = ChunkTranscript {
             id: chunk.id,
             ..Default::default()
         };
+        let mut heard = None;
         let mut from = chunk.start;
         for pass in 0..MAX_DECODE_PASSES {
             let rest_s = chunk.end() - from;
@@ -677,6 +760,9 @@ impl WhisperWorker {
                 }
                 None => self.decode_pass(chunk, from, language.as_deref(), false, &mut out)?,
             };
+            if pass == 0 && check_language {
+                heard = Some(self.encoded_window_languages()?);
+            }
             // Later passes keep the language the first one detected.
             language = language.or(used);
             let leftover = speech_left_after(chunk, decoded_to);
@@ -693,12 +779,16 @@ impl WhisperWorker {
                 .unwrap_or(decoded_to);
             from = (next_speech - 0.1).max(decoded_to - 0.1).max(from + 0.5);
         }
-        if let Some(lang) = &language {
-            latch.offer(lang, speech_seconds(chunk));
-        }
         out.language = language;
-        Ok(out)
+        Ok((out, heard))
     }
+}
+
+fn softmax(x: &[f32]) -> Vec<f32> {
+    let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let e: Vec<f32> = x.iter().map(|v| (v - max).exp()).collect();
+    let sum: f32 = e.iter().sum();
+    e.into_iter().map(|v| v / sum).collect()
 }
 
 #[cfg(test)]

@@ -43,6 +43,42 @@ pub fn spacescribe_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
         .expect("run spacescribe")
 }
 
+/// A sample's audio as 16 kHz mono 16-bit samples, decoded by ffmpeg (which the set-up
+/// installs) through a wav in `work`: for tests that build recordings from the samples.
+pub fn pcm16_mono(input: &Path, work: &Path) -> Vec<i16> {
+    let wav = work.join("pcm16_mono.wav");
+    let o = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-i"])
+        .arg(input)
+        .args(["-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le"])
+        .arg(&wav)
+        .output()
+        .expect("ffmpeg (scripts/setup installs it)");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let samples = hound::WavReader::open(&wav)
+        .unwrap()
+        .samples::<i16>()
+        .map(Result::unwrap)
+        .collect();
+    std::fs::remove_file(&wav).unwrap();
+    samples
+}
+
+/// Write 16 kHz mono 16-bit samples to a wav file.
+pub fn write_pcm16_mono(path: &Path, samples: &[i16]) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for &s in samples {
+        writer.write_sample(s).unwrap();
+    }
+    writer.finalize().unwrap();
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
