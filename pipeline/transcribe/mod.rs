@@ -138,9 +138,76 @@ pub fn other_language_heard(probs: &[f32], run_language: &str, speech_s: f64) ->
     if speech_s < MIN_SPEECH_TO_LATCH_S {
         return None;
     }
+    language_heard(probs).filter(|lang| lang != run_language)
+}
+
+/// Whisper is sure of no language for the window (see [`OTHER_LANGUAGE_MIN_P`]): it may
+/// hold two, as where an interpreter follows each answer.
+pub fn language_unsure(probs: &[f32]) -> bool {
+    probs.iter().all(|&p| p < OTHER_LANGUAGE_MIN_P)
+}
+
+/// The language of whisper's probabilities `probs` if it is sure of one.
+pub fn language_heard(probs: &[f32]) -> Option<String> {
     let (best, p) = probs.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
-    let best = whisper_rs::get_lang_str(best as i32)?;
-    (*p >= OTHER_LANGUAGE_MIN_P && best != run_language).then(|| best.to_string())
+    (*p >= OTHER_LANGUAGE_MIN_P)
+        .then(|| whisper_rs::get_lang_str(best as i32).map(str::to_string))
+        .flatten()
+}
+
+/// A stretch of a chunk to be transcribed in one language.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LanguagePart {
+    pub start: f64,
+    pub end: f64,
+    pub language: String,
+}
+
+/// A chunk from `start` to `end` cut where its language changes. `regions` are its speech
+/// regions in time order and `heard` the language identified on each (None where whisper
+/// was not sure, or the region was too short to ask): such a region goes with the one
+/// before it (at the start, with the first one heard). Runs of one language make a part;
+/// parts meet halfway through the pause between them. No region heard: one part in
+/// `fallback`.
+pub fn language_parts(
+    start: f64,
+    end: f64,
+    regions: &[(f64, f64)],
+    heard: &[Option<String>],
+    fallback: &str,
+) -> Vec<LanguagePart> {
+    let first_heard = heard.iter().flatten().next().map(String::as_str);
+    let mut current = first_heard.unwrap_or(fallback);
+    let mut parts: Vec<LanguagePart> = Vec::new();
+    for (&(a, b), lang) in regions.iter().zip(heard) {
+        current = lang.as_deref().unwrap_or(current);
+        match parts.last_mut() {
+            Some(last) if last.language == current => last.end = b,
+            Some(last) => {
+                let cut = (last.end + a) / 2.0;
+                last.end = cut;
+                parts.push(LanguagePart {
+                    start: cut,
+                    end: b,
+                    language: current.to_string(),
+                });
+            }
+            None => parts.push(LanguagePart {
+                start,
+                end: b,
+                language: current.to_string(),
+            }),
+        }
+    }
+    match parts.last_mut() {
+        Some(last) => last.end = end,
+        None => parts.push(LanguagePart {
+            start,
+            end,
+            language: fallback.to_string(),
+        }),
+    }
+    parts
 }
 
 /// A speech-to-text engine bound to one worker thread.
@@ -268,6 +335,54 @@ mod tests {
         // Too little speech to go by, however sure whisper is.
         assert_eq!(other_language_heard(&german, "en", 3.0), None);
         assert_eq!(other_language_heard(&[], "en", 20.0), None);
+    }
+
+    #[test]
+    fn a_window_of_two_languages_is_unsure_and_a_clear_one_is_heard() {
+        let mixed = probs(&[("en", 0.63), ("de", 0.3)]);
+        assert!(language_unsure(&mixed));
+        assert_eq!(language_heard(&mixed), None);
+        let german = probs(&[("de", 0.9), ("en", 0.05)]);
+        assert!(!language_unsure(&german));
+        assert_eq!(language_heard(&german).as_deref(), Some("de"));
+    }
+
+    #[test]
+    fn a_chunk_is_cut_halfway_through_the_pause_where_its_language_changes() {
+        let some = |l: &str| Some(l.to_string());
+        let regions = [
+            (1.0, 8.0),
+            (8.9, 12.0),
+            (12.4, 20.0),
+            (21.0, 21.5),
+            (22.0, 28.0),
+        ];
+        // English, German, German, a short unsure region (goes with the German), English.
+        let heard = [some("en"), some("de"), None, None, some("en")];
+        let parts = language_parts(0.5, 29.0, &regions, &heard, "fr");
+        let part = |start: f64, end: f64, language: &str| LanguagePart {
+            start,
+            end,
+            language: language.to_string(),
+        };
+        assert_eq!(
+            parts,
+            vec![
+                part(0.5, 8.45, "en"),
+                part(8.45, 21.75, "de"),
+                part(21.75, 29.0, "en")
+            ]
+        );
+        // Unsure regions at the start go with the first one heard.
+        let parts = language_parts(0.0, 10.0, &regions[..2], &[None, some("de")], "en");
+        assert_eq!(parts, vec![part(0.0, 10.0, "de")]);
+        // Nothing heard: the whole chunk in the fallback.
+        let parts = language_parts(0.0, 10.0, &regions[..2], &[None, None], "en");
+        assert_eq!(parts, vec![part(0.0, 10.0, "en")]);
+        assert_eq!(
+            language_parts(0.0, 10.0, &[], &[], "en"),
+            vec![part(0.0, 10.0, "en")]
+        );
     }
 
     #[test]

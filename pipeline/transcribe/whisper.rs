@@ -15,7 +15,10 @@ use super::quality::{
     covered_fraction, decoding_looped, judge, looks_looped, SegmentScores, ENTROPY_THRESHOLD,
 };
 use super::words::{tokens_to_words, TimedToken};
-use super::{other_language_heard, ChunkTranscriber, ChunkTranscript, LanguageLatch};
+use super::{
+    language_heard, language_parts, language_unsure, other_language_heard, ChunkTranscriber,
+    ChunkTranscript, LanguageLatch, LanguagePart, MIN_SPEECH_TO_LATCH_S,
+};
 use crate::profile::{self, Stage};
 use crate::segment::Chunk;
 use crate::transcript::Segment;
@@ -173,6 +176,17 @@ const MAX_FITTED_REST_S: f64 = 8.0;
 const LANGUAGE_PROBE_S: f64 = 10.0;
 /// Less audio than this (1 s) is left to whisper's own detection.
 const MIN_LANGUAGE_PROBE_SAMPLES: usize = 16_000;
+/// A segment whose tokens average a log-probability under this is suspected of being in
+/// another language than whisper was told (with base: German decoded as English -0.97 to
+/// -1.55 a segment; English ones of the samples down to -0.76 on the panel and -1.16 on
+/// rapid's phone line, which a language check then clears).
+const DOUBTFUL_AVG_LOGPROB: f32 = -0.9;
+/// Most stretches of one chunk checked for another language (see `DOUBTFUL_AVG_LOGPROB`).
+const MAX_DOUBTFUL_SPANS: usize = 3;
+/// Least length (seconds) of a speech region whose language is identified on its own when
+/// a chunk's window may hold two languages; shorter ones ("Ja.", "Yeah.") go with their
+/// neighbours.
+const MIN_PART_LANGUAGE_S: f64 = 1.5;
 
 /// Whisper's encoder positions: 1500 for 30 s, one per 20 ms.
 const FULL_AUDIO_CTX: usize = 1500;
@@ -515,17 +529,32 @@ impl WhisperWorker {
     }
 
     /// The language of the chunk's first speech: whisper's language identification on up to
-    /// `LANGUAGE_PROBE_S` of audio from there, encoded with a context fitted to it. `None`
-    /// when the chunk holds too little audio to judge (whisper then detects in its pass).
+    /// `LANGUAGE_PROBE_S` of audio from there (see [`WhisperWorker::identify_language`]).
+    /// `None` when the chunk holds too little audio to judge (whisper then detects in its
+    /// pass).
+    fn detect_language(&mut self, chunk: &Chunk) -> Result<Option<String>> {
+        let first_speech = chunk.speech.first().map_or(chunk.start, |r| r.0);
+        let Some(probs) = self.identify_language(chunk, first_speech, chunk.end())? else {
+            return Ok(None);
+        };
+        let id = (0..probs.len()).max_by(|&a, &b| probs[a].total_cmp(&probs[b]));
+        Ok(id
+            .and_then(|id| whisper_rs::get_lang_str(id as i32))
+            .map(str::to_string))
+    }
+
+    /// Whisper's language probabilities (indexed by its language ids) for up to
+    /// `LANGUAGE_PROBE_S` of the chunk's audio from `from` to `to` (absolute seconds),
+    /// encoded with a context fitted to it. `None` under `MIN_LANGUAGE_PROBE_SAMPLES`.
     ///
     /// Why not whisper_full's own detection: it encodes a whole 1500-position window just
     /// for that, before the pass encodes the audio again; until a language is latched every
     /// chunk pays it (with base on rapid.m4a, `--no-diarize`: 15.4 / 15.8 s against 13.7 /
     /// 14.0 s with `--language en`).
-    fn detect_language(&mut self, chunk: &Chunk) -> Result<Option<String>> {
-        let first_speech = chunk.speech.first().map_or(chunk.start, |r| r.0);
-        let skip = chunk.sample_at(first_speech);
-        let probe_len = ((LANGUAGE_PROBE_S * 16_000.0) as usize).min(chunk.samples.len() - skip);
+    fn identify_language(&mut self, chunk: &Chunk, from: f64, to: f64) -> Result<Option<Vec<f32>>> {
+        let skip = chunk.sample_at(from);
+        let probe_len =
+            ((LANGUAGE_PROBE_S * 16_000.0) as usize).min(chunk.sample_at(to).saturating_sub(skip));
         if probe_len < MIN_LANGUAGE_PROBE_SAMPLES {
             return Ok(None);
         }
@@ -546,20 +575,81 @@ impl WhisperWorker {
             .map_err(|e| anyhow!("whisper failed to set up language detection: {e:?}"))?;
         state
             .pcm_to_mel(probe, self.opts.threads.max(1))
-            .map_err(|e| anyhow!("whisper failed on the audio at {first_speech:.1} s: {e:?}"))?;
-        let (id, _) = state
+            .map_err(|e| anyhow!("whisper failed on the audio at {from:.1} s: {e:?}"))?;
+        let (id, probs) = state
             .lang_detect(0, self.opts.threads.max(1))
             .map_err(|e| anyhow!("whisper failed to detect the language: {e:?}"))?;
         profile::add(Stage::WhisperEncoder, t0.elapsed());
         if debug_enabled() {
             eprintln!(
-                "chunk {} language {:?} from {probe_len} samples in {:.2}s",
+                "chunk {} language {:?} from {probe_len} samples at {from:.2} in {:.2}s",
                 chunk.id,
                 whisper_rs::get_lang_str(id),
                 t0.elapsed().as_secs_f64()
             );
         }
-        Ok(whisper_rs::get_lang_str(id).map(str::to_string))
+        Ok(Some(probs))
+    }
+
+    /// Whether a stretch of the chunk that its first decode (`out`, in the run's language
+    /// `run`) rendered badly is clearly in another language: a segment of at least
+    /// `MIN_PART_LANGUAGE_S` with an average token log-probability under
+    /// `DOUBTFUL_AVG_LOGPROB`, or a speech region as long that no segment covers half of.
+    /// At most `MAX_DOUBTFUL_SPANS` are put to language identification, the least likely
+    /// first: a fitted encode each.
+    fn other_language_in_doubtful_spans(
+        &mut self,
+        chunk: &Chunk,
+        out: &ChunkTranscript,
+        run: &str,
+    ) -> Result<bool> {
+        let mut doubtful: Vec<(f32, f64, f64)> = out
+            .segments
+            .iter()
+            .filter(|s| s.end - s.start >= MIN_PART_LANGUAGE_S)
+            .filter(|s| s.avg_logprob < DOUBTFUL_AVG_LOGPROB)
+            .map(|s| (s.avg_logprob, s.start, s.end))
+            .collect();
+        let spans: Vec<(f64, f64)> = out.segments.iter().map(|s| (s.start, s.end)).collect();
+        for &(a, b) in &chunk.speech {
+            if b - a >= MIN_PART_LANGUAGE_S && covered_fraction(a, b, &spans) < 0.5 {
+                doubtful.push((f32::NEG_INFINITY, a, b));
+            }
+        }
+        doubtful.sort_by(|x, y| x.0.total_cmp(&y.0));
+        for &(_, a, b) in doubtful.iter().take(MAX_DOUBTFUL_SPANS) {
+            let heard = self.identify_language(chunk, a, b)?;
+            if heard
+                .as_deref()
+                .and_then(language_heard)
+                .is_some_and(|lang| lang != run)
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The chunk cut where its language changes (see [`language_parts`]): each speech
+    /// region with at least `MIN_PART_LANGUAGE_S` of speech has its language identified
+    /// on its own. For a window whisper is not sure of, which may hold two languages.
+    fn language_parts_of(&mut self, chunk: &Chunk, fallback: &str) -> Result<Vec<LanguagePart>> {
+        let mut heard = Vec::with_capacity(chunk.speech.len());
+        for &(a, b) in &chunk.speech {
+            let probs = if b - a >= MIN_PART_LANGUAGE_S {
+                self.identify_language(chunk, a, b)?
+            } else {
+                None
+            };
+            heard.push(probs.as_deref().and_then(language_heard));
+        }
+        Ok(language_parts(
+            chunk.start,
+            chunk.end(),
+            &chunk.speech,
+            &heard,
+            fallback,
+        ))
     }
 
     /// Whisper's probability of each language (indexed by whisper's language id) for the
@@ -689,29 +779,102 @@ impl WhisperWorker {
         if run_language.is_some() {
             language = latch.recent();
         }
-        let (mut out, heard) = self.decode_chunk(chunk, language, run_language.is_some())?;
-        if let (Some(run), Some(heard)) = (&run_language, heard) {
-            let wanted = other_language_heard(&heard, run, speech_seconds(chunk))
-                .unwrap_or_else(|| run.clone());
-            if out.language.as_deref() != Some(wanted.as_str()) {
-                if debug_enabled() {
-                    eprintln!(
-                        "chunk {} decoded again in {wanted} (was {:?})",
-                        chunk.id, out.language
-                    );
-                }
-                // A fresh state, as for every chunk: the text is the one a first try in
-                // `wanted` gives, whichever language the last chunk left as the guess.
-                self.state = Some(
-                    profile::time(Stage::WhisperState, || self.ctx.create_state())
-                        .map_err(|e| anyhow!("cannot allocate whisper state: {e:?}"))?,
-                );
-                out = self.decode_chunk(chunk, Some(wanted.clone()), false)?.0;
+        let (out, heard) = self.decode_chunk(chunk, language, run_language.is_some())?;
+        let (Some(run), Some(heard)) = (&run_language, heard) else {
+            if let Some(lang) = &out.language {
+                latch.offer(lang, speech_seconds(chunk));
             }
-            latch.note_recent(&wanted);
+            return Ok(out);
+        };
+        let whole = |language: String| {
+            vec![LanguagePart {
+                start: chunk.start,
+                end: chunk.end(),
+                language,
+            }]
+        };
+        let speech_s = speech_seconds(chunk);
+        let parts = match other_language_heard(&heard, run, speech_s) {
+            Some(other) => whole(other),
+            None if language_unsure(&heard) && speech_s >= MIN_SPEECH_TO_LATCH_S => {
+                self.language_parts_of(chunk, run)?
+            }
+            // Whisper hears a window's language mostly from its start: a German answer
+            // after an English question is heard as English. Such a stretch decoded in
+            // the wrong language comes out as unlikely text, or none at all.
+            None if self.other_language_in_doubtful_spans(chunk, &out, run)? => {
+                self.language_parts_of(chunk, run)?
+            }
+            None => whole(run.clone()),
+        };
+        let out = match parts.as_slice() {
+            [one] if out.language.as_deref() == Some(one.language.as_str()) => out,
+            _ => self.decode_parts(chunk, &parts, &out)?,
+        };
+        if let Some(last) = parts.last() {
+            latch.note_recent(&last.language);
         }
-        if let Some(lang) = &out.language {
-            latch.offer(lang, speech_seconds(chunk));
+        Ok(out)
+    }
+
+    /// Decode the chunk again, each of `parts` in its language (`first_try` is what the
+    /// chunk's first decode gave, for the debug line). Each part gets a fresh state, as
+    /// every chunk does: the text is the one a first try in that language gives,
+    /// whichever language the last chunk left as the guess.
+    fn decode_parts(
+        &mut self,
+        chunk: &Chunk,
+        parts: &[LanguagePart],
+        first_try: &ChunkTranscript,
+    ) -> Result<ChunkTranscript> {
+        if debug_enabled() {
+            let parts: Vec<String> = parts
+                .iter()
+                .map(|p| format!("{} {:.2}-{:.2}", p.language, p.start, p.end))
+                .collect();
+            eprintln!(
+                "chunk {} decoded again: {} (was {:?})",
+                chunk.id,
+                parts.join(", "),
+                first_try.language
+            );
+        }
+        let mut out = ChunkTranscript {
+            id: chunk.id,
+            ..Default::default()
+        };
+        let mut longest = 0.0;
+        for part in parts {
+            self.state = Some(
+                profile::time(Stage::WhisperState, || self.ctx.create_state())
+                    .map_err(|e| anyhow!("cannot allocate whisper state: {e:?}"))?,
+            );
+            let decoded = if parts.len() == 1 {
+                self.decode_chunk(chunk, Some(part.language.clone()), false)?
+                    .0
+            } else {
+                let (a, b) = (chunk.sample_at(part.start), chunk.sample_at(part.end));
+                let piece = Chunk {
+                    id: chunk.id,
+                    start: chunk.start + a as f64 / 16_000.0,
+                    samples: chunk.samples[a..b].to_vec(),
+                    speech: chunk
+                        .speech
+                        .iter()
+                        .map(|&(s, e)| (s.max(part.start), e.min(part.end)))
+                        .filter(|(s, e)| e > s)
+                        .collect(),
+                    vad_calls: Vec::new(),
+                };
+                self.decode_chunk(&piece, Some(part.language.clone()), false)?
+                    .0
+            };
+            out.segments.extend(decoded.segments);
+            out.rejected += decoded.rejected;
+            if part.end - part.start > longest {
+                longest = part.end - part.start;
+                out.language = Some(part.language.clone());
+            }
         }
         Ok(out)
     }
