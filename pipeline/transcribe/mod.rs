@@ -147,12 +147,19 @@ pub fn language_unsure(probs: &[f32]) -> bool {
     probs.iter().all(|&p| p < OTHER_LANGUAGE_MIN_P)
 }
 
-/// The language of whisper's probabilities `probs` if it is sure of one.
+/// Languages a chunk is never switched to. Whisper's identification offers them for
+/// speech it cannot place: espeak-ng's Spanish and Italian voices reading English were
+/// heard as Latin with 0.74-0.85 (and decoded as Latin gibberish), and the runners-up on
+/// the robotic German sample are Yiddish, Nynorsk and Welsh. A recording in one of them is
+/// rare; a run whose first chunk is heard as one still takes it (`--language` settles it).
+pub const NEVER_SWITCHED_TO: [&str; 4] = ["la", "cy", "nn", "yi"];
+
+/// The language of whisper's probabilities `probs` if it is sure of one (and it is not one
+/// of [`NEVER_SWITCHED_TO`]).
 pub fn language_heard(probs: &[f32]) -> Option<String> {
     let (best, p) = probs.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
-    (*p >= OTHER_LANGUAGE_MIN_P)
-        .then(|| whisper_rs::get_lang_str(best as i32).map(str::to_string))
-        .flatten()
+    let best = whisper_rs::get_lang_str(best as i32)?;
+    (*p >= OTHER_LANGUAGE_MIN_P && !NEVER_SWITCHED_TO.contains(&best)).then(|| best.to_string())
 }
 
 /// A stretch of a chunk to be transcribed in one language.
@@ -345,6 +352,10 @@ mod tests {
         let german = probs(&[("de", 0.9), ("en", 0.05)]);
         assert!(!language_unsure(&german));
         assert_eq!(language_heard(&german).as_deref(), Some("de"));
+        // Accented or robotic English that whisper takes for Latin is not switched to it.
+        let latin = probs(&[("la", 0.85), ("en", 0.1)]);
+        assert_eq!(language_heard(&latin), None);
+        assert_eq!(other_language_heard(&latin, "en", 20.0), None);
     }
 
     #[test]
