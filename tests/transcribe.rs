@@ -113,7 +113,8 @@ fn silence_and_music_give_an_empty_transcript() {
 /// for base (about 43% WER, faster-whisper int8 36%: README, "Accuracy"); an
 /// English decode or a translation scores near 100%. With speakers on, the two workers
 /// start on the first two chunks at once, and the language is identified once: the second
-/// worker runs its speaker models, then takes the first one's answer.
+/// worker runs its speaker models, then takes the first one's answer. (Later checks of
+/// stretches of a chunk against the run's language say "stretch", not "language".)
 #[test]
 fn german_is_detected_once_and_transcribed_in_german() {
     require_models();

@@ -534,13 +534,35 @@ impl WhisperWorker {
     /// pass).
     fn detect_language(&mut self, chunk: &Chunk) -> Result<Option<String>> {
         let first_speech = chunk.speech.first().map_or(chunk.start, |r| r.0);
+        let t0 = std::time::Instant::now();
         let Some(probs) = self.identify_language(chunk, first_speech, chunk.end())? else {
             return Ok(None);
         };
-        let id = (0..probs.len()).max_by(|&a, &b| probs[a].total_cmp(&probs[b]));
-        Ok(id
-            .and_then(|id| whisper_rs::get_lang_str(id as i32))
-            .map(str::to_string))
+        let language = most_likely_language(&probs).map(|(lang, _)| lang);
+        if debug_enabled() {
+            eprintln!(
+                "chunk {} language {language:?} from {first_speech:.2} in {:.2}s",
+                chunk.id,
+                t0.elapsed().as_secs_f64()
+            );
+        }
+        Ok(language.map(str::to_string))
+    }
+
+    /// `identify_language` on a stretch of the chunk, said on stderr with
+    /// `SPACESCRIBE_DEBUG` (apart from the run's own detection, which tests count).
+    fn stretch_language(&mut self, chunk: &Chunk, from: f64, to: f64) -> Result<Option<String>> {
+        let t0 = std::time::Instant::now();
+        let probs = self.identify_language(chunk, from, to)?;
+        if debug_enabled() {
+            eprintln!(
+                "chunk {} stretch {from:.2}-{to:.2} heard as {:?} in {:.2}s",
+                chunk.id,
+                probs.as_deref().and_then(most_likely_language),
+                t0.elapsed().as_secs_f64()
+            );
+        }
+        Ok(probs.as_deref().and_then(language_heard))
     }
 
     /// Whisper's language probabilities (indexed by its language ids) for up to
@@ -576,18 +598,10 @@ impl WhisperWorker {
         state
             .pcm_to_mel(probe, self.opts.threads.max(1))
             .map_err(|e| anyhow!("whisper failed on the audio at {from:.1} s: {e:?}"))?;
-        let (id, probs) = state
+        let (_, probs) = state
             .lang_detect(0, self.opts.threads.max(1))
             .map_err(|e| anyhow!("whisper failed to detect the language: {e:?}"))?;
         profile::add(Stage::WhisperEncoder, t0.elapsed());
-        if debug_enabled() {
-            eprintln!(
-                "chunk {} language {:?} from {probe_len} samples at {from:.2} in {:.2}s",
-                chunk.id,
-                whisper_rs::get_lang_str(id),
-                t0.elapsed().as_secs_f64()
-            );
-        }
         Ok(Some(probs))
     }
 
@@ -618,10 +632,8 @@ impl WhisperWorker {
         }
         doubtful.sort_by(|x, y| x.0.total_cmp(&y.0));
         for &(_, a, b) in doubtful.iter().take(MAX_DOUBTFUL_SPANS) {
-            let heard = self.identify_language(chunk, a, b)?;
-            if heard
-                .as_deref()
-                .and_then(language_heard)
+            if self
+                .stretch_language(chunk, a, b)?
                 .is_some_and(|lang| lang != run)
             {
                 return Ok(true);
@@ -636,12 +648,11 @@ impl WhisperWorker {
     fn language_parts_of(&mut self, chunk: &Chunk, fallback: &str) -> Result<Vec<LanguagePart>> {
         let mut heard = Vec::with_capacity(chunk.speech.len());
         for &(a, b) in &chunk.speech {
-            let probs = if b - a >= MIN_PART_LANGUAGE_S {
-                self.identify_language(chunk, a, b)?
+            heard.push(if b - a >= MIN_PART_LANGUAGE_S {
+                self.stretch_language(chunk, a, b)?
             } else {
                 None
-            };
-            heard.push(probs.as_deref().and_then(language_heard));
+            });
         }
         Ok(language_parts(
             chunk.start,
@@ -676,11 +687,9 @@ impl WhisperWorker {
         profile::add(Stage::WhisperDecoder, t0.elapsed());
         let probs = softmax(&lang_logits);
         if debug_enabled() {
-            let best = (0..probs.len()).max_by(|&a, &b| probs[a].total_cmp(&probs[b]));
             eprintln!(
-                "window heard as {:?} ({:.3}) in {:.1} ms",
-                best.and_then(|b| whisper_rs::get_lang_str(b as i32)),
-                best.map_or(0.0, |b| probs[b]),
+                "window heard as {:?} in {:.1} ms",
+                most_likely_language(&probs),
                 t0.elapsed().as_secs_f64() * 1000.0
             );
         }
@@ -949,6 +958,13 @@ impl WhisperWorker {
         out.language = language;
         Ok((out, heard))
     }
+}
+
+/// The language whisper's probabilities `probs` (indexed by its language ids) make most
+/// likely, and its probability.
+fn most_likely_language(probs: &[f32]) -> Option<(&'static str, f32)> {
+    let (id, p) = probs.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
+    Some((whisper_rs::get_lang_str(id as i32)?, *p))
 }
 
 fn softmax(x: &[f32]) -> Vec<f32> {
