@@ -154,12 +154,18 @@ pub fn language_unsure(probs: &[f32]) -> bool {
 /// rare; a run whose first chunk is heard as one still takes it (`--language` settles it).
 pub const NEVER_SWITCHED_TO: [&str; 4] = ["la", "cy", "nn", "yi"];
 
+/// The language whisper's probabilities `probs` (indexed by its language ids) make most
+/// likely, and its probability.
+pub fn most_likely_language(probs: &[f32]) -> Option<(&'static str, f32)> {
+    let (id, p) = probs.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
+    Some((whisper_rs::get_lang_str(id as i32)?, *p))
+}
+
 /// The language of whisper's probabilities `probs` if it is sure of one (and it is not one
 /// of [`NEVER_SWITCHED_TO`]).
 pub fn language_heard(probs: &[f32]) -> Option<String> {
-    let (best, p) = probs.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
-    let best = whisper_rs::get_lang_str(best as i32)?;
-    (*p >= OTHER_LANGUAGE_MIN_P && !NEVER_SWITCHED_TO.contains(&best)).then(|| best.to_string())
+    let (best, p) = most_likely_language(probs)?;
+    (p >= OTHER_LANGUAGE_MIN_P && !NEVER_SWITCHED_TO.contains(&best)).then(|| best.to_string())
 }
 
 /// A stretch of a chunk to be transcribed in one language.

@@ -16,8 +16,8 @@ use super::quality::{
 };
 use super::words::{tokens_to_words, TimedToken};
 use super::{
-    language_heard, language_parts, language_unsure, other_language_heard, ChunkTranscriber,
-    ChunkTranscript, LanguageLatch, LanguagePart, MIN_SPEECH_TO_LATCH_S,
+    language_heard, language_parts, language_unsure, most_likely_language, other_language_heard,
+    ChunkTranscriber, ChunkTranscript, LanguageLatch, LanguagePart, MIN_SPEECH_TO_LATCH_S,
 };
 use crate::profile::{self, Stage};
 use crate::segment::Chunk;
@@ -862,26 +862,21 @@ impl WhisperWorker {
         let mut longest = 0.0;
         for part in parts {
             self.fresh_state()?;
-            let decoded = if parts.len() == 1 {
-                self.decode_chunk(chunk, Some(part.language.clone()), false)?
-                    .0
-            } else {
-                let (a, b) = (chunk.sample_at(part.start), chunk.sample_at(part.end));
-                let piece = Chunk {
-                    id: chunk.id,
-                    start: chunk.start + a as f64 / 16_000.0,
-                    samples: chunk.samples[a..b].to_vec(),
-                    speech: chunk
-                        .speech
-                        .iter()
-                        .map(|&(s, e)| (s.max(part.start), e.min(part.end)))
-                        .filter(|(s, e)| e > s)
-                        .collect(),
-                    vad_calls: Vec::new(),
-                };
-                self.decode_chunk(&piece, Some(part.language.clone()), false)?
-                    .0
+            // The part's own audio and speech: the whole chunk when it is one part.
+            let (a, b) = (chunk.sample_at(part.start), chunk.sample_at(part.end));
+            let piece = Chunk {
+                id: chunk.id,
+                start: chunk.start + a as f64 / 16_000.0,
+                samples: chunk.samples[a..b].to_vec(),
+                speech: chunk
+                    .speech
+                    .iter()
+                    .map(|&(s, e)| (s.max(part.start), e.min(part.end)))
+                    .filter(|(s, e)| e > s)
+                    .collect(),
+                vad_calls: Vec::new(),
             };
+            let (decoded, _) = self.decode_chunk(&piece, Some(part.language.clone()), false)?;
             out.segments.extend(decoded.segments);
             out.rejected += decoded.rejected;
             if part.end - part.start > longest {
@@ -958,13 +953,6 @@ impl WhisperWorker {
         out.language = language;
         Ok((out, heard))
     }
-}
-
-/// The language whisper's probabilities `probs` (indexed by its language ids) make most
-/// likely, and its probability.
-fn most_likely_language(probs: &[f32]) -> Option<(&'static str, f32)> {
-    let (id, p) = probs.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
-    Some((whisper_rs::get_lang_str(id as i32)?, *p))
 }
 
 fn softmax(x: &[f32]) -> Vec<f32> {
