@@ -117,6 +117,7 @@ pub fn assign_speakers(t: &mut Transcript) {
                     speaker: labels[start],
                     avg_logprob: seg.avg_logprob,
                     no_speech_prob: seg.no_speech_prob,
+                    language: seg.language.clone(),
                 });
                 start = i;
             }
@@ -265,6 +266,7 @@ mod tests {
                 speaker: None,
                 avg_logprob: 0.0,
                 no_speech_prob: 0.0,
+                language: None,
             }],
             turns,
             ..Default::default()

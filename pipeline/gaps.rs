@@ -168,6 +168,7 @@ mod tests {
                 speaker: Some(0),
                 avg_logprob: 0.0,
                 no_speech_prob: 0.0,
+                language: None,
             }],
             turns: vec![SpeakerTurn {
                 start: 1.0,

@@ -450,6 +450,7 @@ mod tests {
             speaker: Some(0),
             avg_logprob: 0.0,
             no_speech_prob: 0.0,
+            language: None,
         });
         let s = compute_stats(&t);
         assert_eq!(s.speakers[0].words, 50);

@@ -29,6 +29,11 @@ pub struct Segment {
     pub words: Vec<Word>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub speaker: Option<SpeakerId>,
+    /// The language the segment was transcribed in. Whisper sets it; once chunks are
+    /// assembled it is kept only where it is not the transcript's (a recording that changes
+    /// language: see `transcribe::assemble`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub language: Option<String>,
     /// Whisper's quality scores, kept so later stages can drop hallucinations.
     #[serde(skip)]
     pub avg_logprob: f32,

@@ -172,9 +172,10 @@ struct PlacedTurn {
 
 /// A recording of sample turns one after another, 0.7 s of silence after each: `order`
 /// lists (language, index of the turn in that sample's reference). Transcribed with base
-/// and no `--language`; returns the WER of the English turns and of the German ones, each
-/// scored on the segments whose middle falls in a turn of that language.
-fn transcribe_turns(order: &[(&'static str, usize)]) -> (f64, f64) {
+/// and no `--language`; returns, for the English turns and for the German ones, the WER and
+/// the share of segments the JSON says are in that language, each scored on the segments
+/// whose middle falls in a turn of that language.
+fn transcribe_turns(order: &[(&'static str, usize)]) -> [(f64, f64); 2] {
     let dir = tempfile::tempdir().unwrap();
     let english_audio = pcm16_mono(&sample("interview.wav"), dir.path());
     let german_audio = pcm16_mono(&sample("german.m4a"), dir.path());
@@ -209,10 +210,10 @@ fn transcribe_turns(order: &[(&'static str, usize)]) -> (f64, f64) {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("turns.json")).unwrap())
             .unwrap();
-    let wer_of = |language: &str| {
+    let heard_in = |language: &str| {
         let turns: Vec<&PlacedTurn> = placed.iter().filter(|t| t.language == language).collect();
         let reference: Vec<&str> = turns.iter().map(|t| t.text.as_str()).collect();
-        let heard: Vec<&str> = json["segments"]
+        let segments: Vec<&serde_json::Value> = json["segments"]
             .as_array()
             .unwrap()
             .iter()
@@ -222,13 +223,25 @@ fn transcribe_turns(order: &[(&'static str, usize)]) -> (f64, f64) {
                     .iter()
                     .any(|t| t.start - 0.5 <= middle && middle <= t.end + 0.5)
             })
+            .collect();
+        let heard: Vec<&str> = segments
+            .iter()
             .map(|s| s["text"].as_str().unwrap())
             .collect();
         let w = wer(&reference.join(" "), &heard.join(" "));
-        eprintln!("{language}: WER {w:.3}: {}", heard.join(" "));
-        w
+        // A segment without a language of its own is in the run's.
+        let marked = segments
+            .iter()
+            .filter(|s| s.get("language").unwrap_or(&json["language"]) == language)
+            .count() as f64
+            / segments.len().max(1) as f64;
+        eprintln!(
+            "{language}: WER {w:.3}, {marked:.2} of segments said to be in it: {}",
+            heard.join(" ")
+        );
+        (w, marked)
     };
-    (wer_of("en"), wer_of("de"))
+    [heard_in("en"), heard_in("de")]
 }
 
 /// A recording that turns from English to German part-way (a host hands over to a German
@@ -243,9 +256,14 @@ fn a_recording_that_turns_from_english_to_german_is_transcribed_in_both() {
         .map(|i| ("en", i))
         .chain((0..4).map(|i| ("de", i)))
         .collect();
-    let (english, german) = transcribe_turns(&order);
+    let [(english, english_marked), (german, german_marked)] = transcribe_turns(&order);
     assert!(english < 0.15, "English turns: WER {english:.3}");
     assert!(german < 0.6, "German turns: WER {german:.3}");
+    assert_eq!(english_marked, 1.0, "English segments said to be English");
+    assert!(
+        german_marked >= 0.8,
+        "German segments said to be German: {german_marked:.2}"
+    );
 }
 
 /// An interview through an interpreter: English and German turns by turns. A chunk then
@@ -257,9 +275,17 @@ fn a_recording_that_turns_from_english_to_german_is_transcribed_in_both() {
 fn an_interview_through_an_interpreter_is_transcribed_turn_by_turn() {
     require_models();
     let order: Vec<(&str, usize)> = (0..4).flat_map(|i| [("en", i), ("de", i)]).collect();
-    let (english, german) = transcribe_turns(&order);
+    let [(english, english_marked), (german, german_marked)] = transcribe_turns(&order);
     assert!(english < 0.15, "English turns: WER {english:.3}");
     assert!(german < 0.8, "German turns: WER {german:.3}");
+    assert!(
+        english_marked >= 0.8,
+        "English segments said to be English: {english_marked:.2}"
+    );
+    assert!(
+        german_marked >= 0.8,
+        "German segments said to be German: {german_marked:.2}"
+    );
 }
 
 #[test]

@@ -399,6 +399,7 @@ mod tests {
             words,
             avg_logprob: 0.0,
             no_speech_prob: 0.0,
+            language: None,
         }
     }
 

@@ -127,6 +127,7 @@ th { font-weight: 600; color: #5b6570; font-size: 12px; text-transform: uppercas
 .transcript p { margin: 0 0 8px; }
 .ts { color: #8a939c; font-variant-numeric: tabular-nums; margin-right: 8px; }
 .who { font-weight: 700; margin-right: 6px; }
+.lang { font-size: 0.75em; text-transform: uppercase; color: #5b6570; border: 1px solid #c9d0d6; border-radius: 3px; padding: 0 3px; margin-right: 6px; }
 svg text { font: 11px system-ui, sans-serif; fill: #5b6570; }
 .totals { color: #5b6570; font-size: 14px; }
 @media print { body { background: #fff; } main { padding: 0; } .transcript p { break-inside: avoid; } }
@@ -414,7 +415,20 @@ fn transcript_html(t: &Transcript, with_times: bool) -> String {
                 escape(&t.speaker_name(id))
             );
         }
-        let _ = writeln!(h, "{}</p>", escape(&seg.text));
+        match &seg.language {
+            // Marked for the reader, and for the browser (fonts, reading aloud, translation).
+            Some(lang) => {
+                let lang = escape(lang);
+                let _ = writeln!(
+                    h,
+                    r#"<span class="lang">{lang}</span><span lang="{lang}">{}</span></p>"#,
+                    escape(&seg.text)
+                );
+            }
+            None => {
+                let _ = writeln!(h, "{}</p>", escape(&seg.text));
+            }
+        }
     }
     h.push_str("</div>\n");
     h
@@ -448,6 +462,23 @@ mod tests {
         let mut out = Vec::new();
         write_html(&mut out, &t, &compute_stats(&t), "talk", audio).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_line_in_another_language_is_marked_with_it() {
+        let mut t = transcript(true);
+        t.segments[1].language = Some("de".into());
+        let mut out = Vec::new();
+        write_html(&mut out, &t, &compute_stats(&t), "talk", &ReportAudio::None).unwrap();
+        let html = String::from_utf8(out).unwrap();
+        assert!(html.contains(
+            r#"<span class="lang">de</span><span lang="de">Bye &lt;now&gt; &amp; &quot;go&quot;</span></p>"#
+        ), "{html}");
+        assert_eq!(
+            html.matches(r#"class="lang""#).count(),
+            1,
+            "the English line has no mark"
+        );
     }
 
     #[test]

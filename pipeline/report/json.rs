@@ -40,6 +40,9 @@ struct JsonSegment {
     text: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     speaker: Option<String>,
+    /// Only where it is not the run's `language` (see `Segment::language`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    language: Option<String>,
     #[serde(default)]
     words: Vec<JsonWord>,
 }
@@ -111,6 +114,7 @@ pub fn write_json(w: &mut dyn Write, doc: &RunDocument) -> io::Result<()> {
                 end: ms(s.end),
                 text: s.text.clone(),
                 speaker: name(s.speaker),
+                language: s.language.clone(),
                 words: s
                     .words
                     .iter()
@@ -209,6 +213,11 @@ pub fn read_json(text: &str) -> Result<RunDocument, String> {
             ));
         }
         previous_start = s.start;
+        let segment_language = match s.language {
+            Some(l) if l.trim().is_empty() => return Err(format!("{at}: empty language")),
+            // The run's own language is what a segment without one is in.
+            l => l.filter(|l| *l != run.language),
+        };
         let speaker = s
             .speaker
             .as_deref()
@@ -253,6 +262,7 @@ pub fn read_json(text: &str) -> Result<RunDocument, String> {
             speaker,
             avg_logprob: 0.0,
             no_speech_prob: 0.0,
+            language: segment_language,
         });
     }
     let mut turns = Vec::with_capacity(run.turns.len());
@@ -327,6 +337,19 @@ mod tests {
         assert_eq!(v["segments"][0]["words"][0]["speaker"], "SPEAKER_00");
         assert_eq!(v["speakers"][1], "Ana");
         assert_eq!(v["outputs"][0], "txt");
+        assert!(v["segments"][0].get("language").is_none());
+    }
+
+    #[test]
+    fn a_segment_says_its_language_only_where_it_is_not_the_runs() {
+        let mut v: serde_json::Value = serde_json::from_str(&written(&doc(true))).unwrap();
+        v["segments"][0]["language"] = "en".into();
+        v["segments"][1]["language"] = "de".into();
+        let d = read_json(&v.to_string()).unwrap();
+        assert_eq!(d.transcript.segments[0].language, None);
+        assert_eq!(d.transcript.segments[1].language.as_deref(), Some("de"));
+        let e = error_of(|v| v["segments"][1]["language"] = " ".into());
+        assert!(e.starts_with("segments[1]: empty language"), "{e}");
     }
 
     #[test]
@@ -344,6 +367,7 @@ mod tests {
             speaker: 1,
         }];
         d.audio = Some("/rec/talk.m4a".into());
+        d.transcript.segments[1].language = Some("de".into());
         let back = read_json(&written(&d)).unwrap();
         assert_eq!(back, d);
         assert_eq!(written(&back), written(&d));

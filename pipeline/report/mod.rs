@@ -319,6 +319,7 @@ pub(crate) mod fixtures {
                     speaker: s(0),
                     avg_logprob: -0.1,
                     no_speech_prob: 0.0,
+                    language: None,
                 },
                 Segment {
                     start: 3723.0,
@@ -328,6 +329,7 @@ pub(crate) mod fixtures {
                     speaker: s(1),
                     avg_logprob: -0.1,
                     no_speech_prob: 0.0,
+                    language: None,
                 },
             ],
             speakers: if speakers {

@@ -234,13 +234,22 @@ pub trait ChunkTranscriber: Send {
     }
 }
 
-/// Join chunk results (already in time order) into one transcript. The language is the
-/// one most chunks used, so a stray misdetection on a short chunk does not win.
+/// Join chunk results (already in time order) into one transcript. Its language is the one
+/// most segments were transcribed in, so a stray misdetection on a short chunk does not
+/// win; a segment in another language keeps its own (`Segment::language`).
 pub fn assemble(chunks: &[ChunkTranscript], duration: f64) -> crate::transcript::Transcript {
     let mut votes: std::collections::HashMap<&str, usize> = Default::default();
     for c in chunks {
-        if let Some(lang) = c.language.as_deref() {
-            *votes.entry(lang).or_default() += c.segments.len().max(1);
+        let chunk_language = c.language.as_deref();
+        if c.segments.is_empty() {
+            if let Some(lang) = chunk_language {
+                *votes.entry(lang).or_default() += 1;
+            }
+        }
+        for seg in &c.segments {
+            if let Some(lang) = seg.language.as_deref().or(chunk_language) {
+                *votes.entry(lang).or_default() += 1;
+            }
         }
     }
     let language = votes
@@ -248,13 +257,21 @@ pub fn assemble(chunks: &[ChunkTranscript], duration: f64) -> crate::transcript:
         .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
         .map(|(l, _)| l.to_string())
         .unwrap_or_else(|| "en".to_string());
+    let segments = chunks
+        .iter()
+        .flat_map(|c| {
+            c.segments.iter().map(|seg| Segment {
+                language: (seg.language.as_ref().or(c.language.as_ref()))
+                    .filter(|l| **l != language)
+                    .cloned(),
+                ..seg.clone()
+            })
+        })
+        .collect();
     crate::transcript::Transcript {
         language,
         duration,
-        segments: chunks
-            .iter()
-            .flat_map(|c| c.segments.iter().cloned())
-            .collect(),
+        segments,
         ..Default::default()
     }
 }
@@ -272,6 +289,7 @@ mod tests {
             speaker: None,
             avg_logprob: 0.0,
             no_speech_prob: 0.0,
+            language: None,
         };
         ChunkTranscript {
             id,
@@ -424,5 +442,22 @@ mod tests {
         assert_eq!(t.segments[0].text, "chunk 0");
         assert_eq!(t.segments[4].text, "chunk 2");
         assert_eq!(t.duration, 9.0);
+    }
+
+    #[test]
+    fn segments_in_another_language_keep_it_and_the_rest_take_the_transcripts() {
+        let mut mixed = chunk(1, "en", 3);
+        mixed.segments[2].language = Some("de".into());
+        for seg in &mut mixed.segments[..2] {
+            seg.language = Some("en".into());
+        }
+        let t = assemble(&[chunk(0, "de", 1), mixed, chunk(2, "en", 1)], 9.0);
+        assert_eq!(
+            t.language, "en",
+            "three English segments against two German"
+        );
+        let languages: Vec<Option<&str>> =
+            t.segments.iter().map(|s| s.language.as_deref()).collect();
+        assert_eq!(languages, [Some("de"), None, None, Some("de"), None]);
     }
 }

@@ -509,6 +509,7 @@ impl WhisperWorker {
                 text,
                 words: tokens_to_words(&tokens),
                 speaker: None,
+                language: language.clone(),
                 avg_logprob,
                 no_speech_prob,
             });

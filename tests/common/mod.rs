@@ -172,6 +172,7 @@ pub fn conversation() -> Transcript {
             speaker: Some(t.speaker),
             avg_logprob: 0.0,
             no_speech_prob: 0.0,
+            language: None,
         })
         .collect();
     Transcript {
