@@ -132,7 +132,12 @@ pub fn run(
     // Each result says whether it came from the journal (nothing new to record).
     let (result_tx, result_rx) = unbounded::<Result<(ChunkResult, bool)>>();
     let stop = AtomicBool::new(false);
-    let language = LanguageLatch::default();
+    // Live: one worker hears the utterances in order, and follows their language.
+    let language = if segment_with_recent_audio && workers == 1 {
+        LanguageLatch::utterance_by_utterance()
+    } else {
+        LanguageLatch::default()
+    };
     // A resumed run keeps the language its first chunks were transcribed in.
     if let Some(lang) = resume
         .values()

@@ -606,8 +606,8 @@ impl WhisperWorker {
         Ok(Some(probs))
     }
 
-    /// Whether a stretch of the chunk that its first decode (`out`, in the run's language
-    /// `run`) rendered badly is clearly in another language: a segment of at least
+    /// Whether a stretch of the chunk that its first decode (`out`, in the language it was
+    /// `expected` in: see `transcribe_in_state`) rendered badly is clearly in another language: a segment of at least
     /// `MIN_PART_LANGUAGE_S` with an average token log-probability under
     /// `DOUBTFUL_AVG_LOGPROB`, or a speech region as long that no segment covers half of.
     /// At most `MAX_DOUBTFUL_SPANS` are put to language identification, the least likely
@@ -616,7 +616,7 @@ impl WhisperWorker {
         &mut self,
         chunk: &Chunk,
         out: &ChunkTranscript,
-        run: &str,
+        expected: &str,
     ) -> Result<bool> {
         let mut doubtful: Vec<(f32, f64, f64)> = out
             .segments
@@ -635,7 +635,7 @@ impl WhisperWorker {
         for &(_, a, b) in doubtful.iter().take(MAX_DOUBTFUL_SPANS) {
             if self
                 .stretch_language(chunk, a, b)?
-                .is_some_and(|lang| lang != run)
+                .is_some_and(|lang| lang != expected)
             {
                 return Ok(true);
             }
@@ -788,16 +788,16 @@ impl WhisperWorker {
         }
         // With the run's language latched (and none given), a chunk starts in the language
         // the last one was transcribed in and is checked against what its own window
-        // sounds like.
-        let run_language = match (self.multilingual, &self.opts.language) {
-            (true, None) => latch.get().map(str::to_string),
+        // sounds like: judged against the run's language, or live the last utterance's.
+        let expected = match (self.multilingual, &self.opts.language) {
+            (true, None) => latch.judged_against(),
             _ => None,
         };
-        if run_language.is_some() {
+        if expected.is_some() {
             language = latch.recent();
         }
-        let (out, heard) = self.decode_chunk(chunk, language, run_language.is_some())?;
-        let (Some(run), Some(heard)) = (&run_language, heard) else {
+        let (out, heard) = self.decode_chunk(chunk, language, expected.is_some())?;
+        let (Some(expected), Some(heard)) = (&expected, heard) else {
             if let Some(lang) = &out.language {
                 latch.offer(lang, speech_seconds(chunk));
             }
@@ -811,18 +811,19 @@ impl WhisperWorker {
             }]
         };
         let speech_s = speech_seconds(chunk);
-        let parts = match other_language_heard(&heard, run, speech_s) {
+        let run = latch.get().unwrap_or(expected);
+        let parts = match other_language_heard(&heard, expected, run, speech_s) {
             Some(other) => whole(other),
             None if language_unsure(&heard) && speech_s >= MIN_SPEECH_TO_LATCH_S => {
-                self.language_parts_of(chunk, run)?
+                self.language_parts_of(chunk, expected)?
             }
             // Whisper hears a window's language mostly from its start: a German answer
             // after an English question is heard as English. Such a stretch decoded in
             // the wrong language comes out as unlikely text, or none at all.
-            None if self.other_language_in_doubtful_spans(chunk, &out, run)? => {
-                self.language_parts_of(chunk, run)?
+            None if self.other_language_in_doubtful_spans(chunk, &out, expected)? => {
+                self.language_parts_of(chunk, expected)?
             }
-            None => whole(run.clone()),
+            None => whole(expected.clone()),
         };
         let out = match parts.as_slice() {
             [one] if out.language.as_deref() == Some(one.language.as_str()) => out,
