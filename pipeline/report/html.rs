@@ -415,20 +415,18 @@ fn transcript_html(t: &Transcript, with_times: bool) -> String {
                 escape(&t.speaker_name(id))
             );
         }
-        match &seg.language {
+        let text = escape(&seg.text);
+        let _ = match &seg.language {
             // Marked for the reader, and for the browser (fonts, reading aloud, translation).
             Some(lang) => {
                 let lang = escape(lang);
-                let _ = writeln!(
+                writeln!(
                     h,
-                    r#"<span class="lang">{lang}</span><span lang="{lang}">{}</span></p>"#,
-                    escape(&seg.text)
-                );
+                    r#"<span class="lang">{lang}</span><span lang="{lang}">{text}</span></p>"#
+                )
             }
-            None => {
-                let _ = writeln!(h, "{}</p>", escape(&seg.text));
-            }
-        }
+            None => writeln!(h, "{text}</p>"),
+        };
     }
     h.push_str("</div>\n");
     h

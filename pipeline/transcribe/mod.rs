@@ -286,36 +286,34 @@ pub trait ChunkTranscriber: Send {
 /// most segments were transcribed in, so a stray misdetection on a short chunk does not
 /// win; a segment in another language keeps its own (`Segment::language`).
 pub fn assemble(chunks: &[ChunkTranscript], duration: f64) -> crate::transcript::Transcript {
+    // Each segment in the language it was transcribed in: its own, else its chunk's.
+    let mut segments: Vec<Segment> = chunks
+        .iter()
+        .flat_map(|c| {
+            c.segments.iter().map(|seg| Segment {
+                language: seg.language.clone().or_else(|| c.language.clone()),
+                ..seg.clone()
+            })
+        })
+        .collect();
+    // A chunk with no segments still says what it was heard as.
+    let silent_chunks = chunks.iter().filter(|c| c.segments.is_empty());
     let mut votes: std::collections::HashMap<&str, usize> = Default::default();
-    for c in chunks {
-        let chunk_language = c.language.as_deref();
-        if c.segments.is_empty() {
-            if let Some(lang) = chunk_language {
-                *votes.entry(lang).or_default() += 1;
-            }
-        }
-        for seg in &c.segments {
-            if let Some(lang) = seg.language.as_deref().or(chunk_language) {
-                *votes.entry(lang).or_default() += 1;
-            }
-        }
+    for lang in segments
+        .iter()
+        .filter_map(|s| s.language.as_deref())
+        .chain(silent_chunks.filter_map(|c| c.language.as_deref()))
+    {
+        *votes.entry(lang).or_default() += 1;
     }
     let language = votes
         .into_iter()
         .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
         .map(|(l, _)| l.to_string())
         .unwrap_or_else(|| "en".to_string());
-    let segments = chunks
-        .iter()
-        .flat_map(|c| {
-            c.segments.iter().map(|seg| Segment {
-                language: (seg.language.as_ref().or(c.language.as_ref()))
-                    .filter(|l| **l != language)
-                    .cloned(),
-                ..seg.clone()
-            })
-        })
-        .collect();
+    for seg in &mut segments {
+        seg.language = seg.language.take().filter(|l| *l != language);
+    }
     crate::transcript::Transcript {
         language,
         duration,

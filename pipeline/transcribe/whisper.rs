@@ -607,11 +607,11 @@ impl WhisperWorker {
     }
 
     /// Whether a stretch of the chunk that its first decode (`out`, in the language it was
-    /// `expected` in: see `transcribe_in_state`) rendered badly is clearly in another language: a segment of at least
-    /// `MIN_PART_LANGUAGE_S` with an average token log-probability under
-    /// `DOUBTFUL_AVG_LOGPROB`, or a speech region as long that no segment covers half of.
-    /// At most `MAX_DOUBTFUL_SPANS` are put to language identification, the least likely
-    /// first: a fitted encode each.
+    /// `expected` in: see `transcribe_in_state`) rendered badly is clearly in another
+    /// language: a segment of at least `MIN_PART_LANGUAGE_S` with an average token
+    /// log-probability under `DOUBTFUL_AVG_LOGPROB`, or a speech region as long that no
+    /// segment covers half of. At most `MAX_DOUBTFUL_SPANS` are put to language
+    /// identification, the least likely first: a fitted encode each.
     fn other_language_in_doubtful_spans(
         &mut self,
         chunk: &Chunk,
