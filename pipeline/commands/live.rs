@@ -49,9 +49,9 @@ const WAV_FLUSH_SAMPLES: usize = WHISPER_SAMPLE_RATE as usize / 2;
 fn live_segment_options() -> SegmentOptions {
     SegmentOptions {
         vad_block_frames: 8,
-        max_chunk_s: 8.0,
+        max_chunk_s: 10.0,
         close_each_region: true,
-        split_at_dip_after_s: Some(3.0),
+        split_at_dip_after_s: Some(5.0),
         split_window_s: Some(1.5),
         ..SegmentOptions::default()
     }

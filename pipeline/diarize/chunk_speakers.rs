@@ -20,6 +20,10 @@ pub const EMBED_WINDOW_S: f64 = 1.5;
 pub const EMBED_HOP_S: f64 = 0.75;
 /// Segmentation windows start every 5 s (each frame is seen by two windows).
 const SEGMENTATION_STEP_S: f64 = 5.0;
+const SEGMENTATION_STEP_SAMPLES: usize = (SEGMENTATION_STEP_S * SAMPLE_RATE) as usize;
+/// Live: the audio kept before an utterance, one window and one step (see
+/// `recent_window_starts`).
+const RECENT_SAMPLES: usize = WINDOW_SAMPLES + SEGMENTATION_STEP_SAMPLES;
 /// Least solo speech (seconds) worth a local speaker's embedding.
 const MIN_SOLO_S: f64 = 0.3;
 /// Least speech (seconds) worth the embedding of a run that is all overlap.
@@ -45,6 +49,11 @@ pub struct LocalSpeaker {
     /// Its stretches of speech, each with its own voice embedding: with more than three
     /// people in a window (the model's limit), one local speaker can hold two voices.
     pub runs: Vec<LocalRun>,
+    /// Frames from this one on lie over the zeros that pad the window past the end of the
+    /// audio (a chunk or a live session's first utterances shorter than a window): they
+    /// heard nothing, and say nothing about who speaks there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub padded_from: Option<usize>,
 }
 
 /// One stretch of a local speaker's speech: frames `first..end` (gaps shorter than
@@ -112,7 +121,7 @@ impl RecentAudio {
             self.samples.extend_from_slice(&samples[skip..]);
         }
         self.features.extend(features);
-        let excess = self.samples.len().saturating_sub(WINDOW_SAMPLES);
+        let excess = self.samples.len().saturating_sub(RECENT_SAMPLES);
         if excess > 0 {
             self.samples.drain(..excess);
             self.start += excess as f64 / SAMPLE_RATE;
@@ -180,12 +189,28 @@ pub fn analyse_chunk(
             let heard_speech = !features.is_empty();
             r.push(samples, chunk_start, features);
             if heard_speech {
-                out.locals =
-                    local_speakers(embedder, segmentation, &r.samples, r.start, &r.features)?;
+                let chunk_len = samples.len().min(r.samples.len());
+                let starts = recent_window_starts(r.samples.len(), chunk_len);
+                out.locals = local_speakers(
+                    embedder,
+                    segmentation,
+                    &r.samples,
+                    &starts,
+                    r.start,
+                    &r.features,
+                )?;
             }
         }
         None if !features.is_empty() => {
-            out.locals = local_speakers(embedder, segmentation, samples, chunk_start, &features)?;
+            let starts = segmentation_window_starts(samples.len());
+            out.locals = local_speakers(
+                embedder,
+                segmentation,
+                samples,
+                &starts,
+                chunk_start,
+                &features,
+            )?;
         }
         None => {}
     }
@@ -207,14 +232,27 @@ pub fn segmentation_window_starts(len: usize) -> Vec<usize> {
     starts
 }
 
+/// Live: start samples of the windows for an utterance of `chunk_len` samples at the end
+/// of `len` samples of recent audio: one ending at its end, and when the utterance is
+/// longer than a step, one a step earlier, so that every frame of a long utterance is
+/// heard by two windows (as in a file's chunk), the second with the talk before it.
+pub fn recent_window_starts(len: usize, chunk_len: usize) -> Vec<usize> {
+    let last = len.saturating_sub(WINDOW_SAMPLES);
+    let mut starts = vec![last];
+    if chunk_len > SEGMENTATION_STEP_SAMPLES && last > 0 {
+        starts.insert(0, last.saturating_sub(SEGMENTATION_STEP_SAMPLES));
+    }
+    starts
+}
+
 fn local_speakers(
     embedder: &SpeakerEmbedder,
     seg: &Segmentation,
     samples: &[f32],
+    starts: &[usize],
     chunk_start: f64,
     features: &[(f64, Tensor)],
 ) -> Result<Vec<LocalSpeaker>> {
-    let starts = segmentation_window_starts(samples.len());
     let windows: Vec<Vec<f32>> = starts
         .iter()
         .map(|&s| {
@@ -230,6 +268,10 @@ fn local_speakers(
     let mut out = Vec::new();
     for (w, (&start, frames)) in starts.iter().zip(&log_probs).enumerate() {
         let first_frame_s = chunk_start + start as f64 / SAMPLE_RATE + frame0;
+        let audio_s = (samples.len() - start).min(WINDOW_SAMPLES) as f64 / SAMPLE_RATE;
+        let padded_from = (audio_s < WINDOW_SAMPLES as f64 / SAMPLE_RATE)
+            .then(|| ((audio_s - frame0) / step).ceil().max(0.0) as usize)
+            .filter(|&i| i < frames.len());
         let classes: Vec<usize> = frames.iter().map(most_likely_class).collect();
         for k in 0..3 {
             let active: Vec<bool> = classes
@@ -304,6 +346,7 @@ fn local_speakers(
                 active,
                 embedding,
                 runs,
+                padded_from,
             });
         }
     }
@@ -334,9 +377,9 @@ mod tests {
         assert_eq!(r.samples.len(), 2 * sr + sr * 3 / 4);
         assert_eq!(r.samples[sr + sr / 2], 0.0);
         assert_eq!(r.samples[2 * sr], 2.0);
-        // 9 s more: the window keeps the last 10 s; the first region has left it.
-        r.push(&vec![3.0; 9 * sr], 2.75, vec![(2.75, x())]);
-        assert_eq!(r.samples.len(), WINDOW_SAMPLES);
+        // 14 s more: it keeps the last 15 s; the first region has left it.
+        r.push(&vec![3.0; 14 * sr], 2.75, vec![(2.75, x())]);
+        assert_eq!(r.samples.len(), RECENT_SAMPLES);
         assert!((r.start - 1.75).abs() < 1e-9, "{}", r.start);
         assert_eq!(r.features.len(), 2);
         // A long pause starts afresh.
@@ -353,6 +396,21 @@ mod tests {
         assert_eq!(active_runs(&active, 2), vec![(0, 4), (7, 9)]);
         assert_eq!(active_runs(&active, 1), vec![(0, 2), (3, 4), (7, 9)]);
         assert_eq!(active_runs(&[false; 3], 2), vec![]);
+    }
+
+    #[test]
+    fn a_long_utterance_is_heard_by_two_windows_a_short_one_by_one() {
+        let sr = SAMPLE_RATE as usize;
+        // 3 s heard so far: one window from the start (padded).
+        assert_eq!(recent_window_starts(3 * sr, 3 * sr), vec![0]);
+        // A 4 s utterance after 8 s of talk: one window ending at its end.
+        assert_eq!(recent_window_starts(12 * sr, 4 * sr), vec![2 * sr]);
+        // A 9 s utterance after 6 s: one more window a step earlier, with the talk before.
+        assert_eq!(recent_window_starts(15 * sr, 9 * sr), vec![0, 5 * sr]);
+        // A 9 s utterance after 3 s: the earlier window starts at the audio's start.
+        assert_eq!(recent_window_starts(12 * sr, 9 * sr), vec![0, 2 * sr]);
+        // A 9 s first utterance: nothing before it, one window.
+        assert_eq!(recent_window_starts(9 * sr, 9 * sr), vec![0]);
     }
 
     #[test]

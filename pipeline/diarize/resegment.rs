@@ -225,11 +225,11 @@ pub fn frame_speaker_sets(
     let mut weight = vec![0f32; frames];
     for std::ops::Range { start, end } in window_groups(locals) {
         let group = &locals[start..end];
-        let (first, step, n) = (
-            group[0].first_frame_s,
-            group[0].step_s,
-            group[0].active.len(),
-        );
+        let (first, step) = (group[0].first_frame_s, group[0].step_s);
+        // Frames over a window's padding heard nothing: they vote neither for a speaker
+        // nor for silence (a live session's first utterance, padded to a window, would
+        // otherwise outvote the next one's window there).
+        let n = group[0].padded_from.unwrap_or(group[0].active.len());
         let a = (((first - step / 2.0) / frame_s).ceil().max(0.0) as usize).min(frames);
         let b = (((first + (n as f64 - 0.5) * step) / frame_s)
             .floor()
@@ -254,7 +254,7 @@ pub fn frame_speaker_sets(
             if speakers.iter().any(Option::is_none) {
                 continue;
             }
-            let w = hamming(i, n);
+            let w = hamming(i, group[0].active.len());
             weight[f] += w;
             for s in speakers.into_iter().flatten() {
                 votes[f * n_speakers + s] += w;
@@ -322,6 +322,7 @@ mod tests {
             step_s: 0.1,
             active: active.iter().map(|&a| a == 1).collect(),
             embedding,
+            padded_from: None,
         }
     }
 
@@ -403,6 +404,44 @@ mod tests {
         // Frames beyond the window: nothing known.
         let sets = frame_speaker_sets(&locals, &whole(&locals, &[Some(1), Some(0)]), 2, 8, 0.1);
         assert_eq!(sets[7], Heard::Unknown);
+    }
+
+    #[test]
+    fn a_window_says_nothing_about_frames_over_its_padding() {
+        // Window 0 (frames 0-19) heard audio only up to frame 5 (a live session's first
+        // utterance, padded to a window): its speaker 0 speaks in frames 0-4. Window 1
+        // (frames 4-23) heard all of its audio: speaker 1 speaks in frames 6-15.
+        let mut a = local(
+            0,
+            &[1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            None,
+        );
+        a.padded_from = Some(5);
+        let mut b = local(
+            1,
+            &[0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+            None,
+        );
+        b.first_frame_s = 0.45;
+        let locals = [a, b];
+        let sets = frame_speaker_sets(&locals, &whole(&locals, &[Some(0), Some(1)]), 2, 24, 0.1);
+        assert_eq!(sets[2], Heard::Speakers(vec![0]));
+        // Window 0 sees frames 6-15 near its middle, and would hear silence there.
+        assert_eq!(sets[8], Heard::Speakers(vec![1]));
+        assert_eq!(sets[12], Heard::Speakers(vec![1]));
+        // Where window 1 hears silence, it is silence.
+        assert_eq!(sets[18], Heard::Speakers(vec![]));
+        // Without the padding marked, window 0's silence outvotes window 1's edge.
+        let mut unmarked = locals.clone();
+        unmarked[0].padded_from = None;
+        let sets = frame_speaker_sets(
+            &unmarked,
+            &whole(&unmarked, &[Some(0), Some(1)]),
+            2,
+            24,
+            0.1,
+        );
+        assert_eq!(sets[8], Heard::Speakers(vec![]));
     }
 
     /// Each local speaker's one run with its local speaker's speaker (no centroids: no run
