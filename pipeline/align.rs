@@ -3,11 +3,12 @@
 //! turn change becomes two lines with the right names.
 //!
 //! Whisper's word times are often 0.1-0.2 s off at a turn change - WhisperX's best-known
-//! failure is the first word of an answer landing on the questioner. Three guards: a word is
-//! judged on its core (its middle 60%), not its edges; a run of one or two words between
-//! two stretches of the same speaker that barely touches its own turn (under 40% overlap)
-//! is given back to that speaker; and a speaker change up to four words away from a sentence
-//! end moves to it ("...describes John Dashwood. And" | "Mr. John Dashwood had..." becomes
+//! failure is the first word of an answer landing on the questioner. Four guards: a word is
+//! judged on its core (its middle 60%), not its edges; the last words of a segment that
+//! whisper squeezed into no time against its end follow the word before them; a run of one
+//! or two words between two stretches of the same speaker that barely touches its own turn
+//! (under 40% overlap) is given back to that speaker; and a speaker change up to four words
+//! away from a sentence end moves to it ("...describes John Dashwood. And" | "Mr. John Dashwood had..." becomes
 //! "...Dashwood." | "And Mr. John Dashwood had..."), since people take turns between
 //! sentences far more often than inside them. The labels are made over all words in time
 //! order, so a change is found even where whisper's segment ends at it.
@@ -86,6 +87,7 @@ pub fn assign_speakers(t: &mut Transcript) {
         .collect();
     let mut all_labels: Vec<Option<SpeakerId>> =
         words.iter().map(|w| word_speaker(w, &turns, n)).collect();
+    follow_squeezed_words(&t.segments, &mut all_labels);
     smooth_short_runs(&words, &mut all_labels, &turns, n);
     move_changes_to_sentence_ends(&words, &mut all_labels);
     let mut all_labels = all_labels.into_iter();
@@ -199,6 +201,35 @@ fn move_changes_to_sentence_ends(words: &[Word], labels: &mut [Option<SpeakerId>
             continue;
         }
         i += 1;
+    }
+}
+
+/// Words whisper gives less than this at the end of a segment are timed against its end
+/// (its last words squeezed into what is left), not where they were said.
+const SQUEEZED_S: f64 = 0.05;
+
+/// The squeezed last words of a segment (see `SQUEEZED_S`) have no time of their own to
+/// judge their speaker by, so they take the speaker of the word before them. pyannote-sample,
+/// live: "...I'm in New Jersey now though." with "now though." timed at 21.72-21.77 s,
+/// after the turn ended, put a speaker change before "now", which the sentence-end rule
+/// then moved back to the start of the sentence, giving it all to the next speaker.
+/// (Squeezed words inside a segment are left alone: on the panel, following the word
+/// before them moved one more word across a change.)
+fn follow_squeezed_words(segments: &[Segment], labels: &mut [Option<SpeakerId>]) {
+    let mut end = 0;
+    for seg in segments {
+        end += seg.words.len();
+        let squeezed = seg
+            .words
+            .iter()
+            .rev()
+            .take_while(|w| w.end - w.start < SQUEEZED_S)
+            .count()
+            .min(seg.words.len().saturating_sub(1));
+        if squeezed > 0 {
+            let before = labels[end - squeezed - 1];
+            labels[end - squeezed..end].fill(before);
+        }
     }
 }
 
@@ -399,6 +430,37 @@ mod tests {
         assert_eq!(t.segments[0].text, "just a little selfish.");
         assert_eq!(t.segments[0].speaker, Some(0));
         assert_eq!(t.segments[1].text, "Exactly, and");
+    }
+
+    #[test]
+    fn the_squeezed_last_words_of_a_segment_stay_with_the_word_before() {
+        // pyannote-sample, base, live: A's "I'm in New Jersey now though." with its last
+        // two words squeezed against the segment's end, after A's turn ended.
+        let mut t = transcript(
+            vec![
+                word("also.", 20.3, 20.52),
+                word("I'm", 20.52, 20.77),
+                word("in", 20.77, 20.89),
+                word("New", 20.94, 21.2),
+                word("Jersey", 21.23, 21.72),
+                word("now", 21.72, 21.768),
+                word("though.", 21.768, 21.768),
+            ],
+            vec![turn(18.0, 21.46, 0), turn(21.76, 28.5, 1)],
+        );
+        assign_speakers(&mut t);
+        assert_eq!(t.segments.len(), 1, "{:?}", t.segments);
+        assert_eq!(t.segments[0].speaker, Some(0));
+        // A squeezed word inside a segment keeps its own label.
+        let words = [
+            word("why", 1.0, 1.3),
+            word("is", 1.36, 1.36),
+            word("a", 1.4, 1.7),
+        ];
+        let segments = transcript(words.to_vec(), vec![]).segments;
+        let mut labels = vec![Some(0), Some(1), Some(1)];
+        follow_squeezed_words(&segments, &mut labels);
+        assert_eq!(labels, [Some(0), Some(1), Some(1)]);
     }
 
     #[test]
