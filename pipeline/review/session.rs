@@ -195,6 +195,8 @@ impl Session {
                     "end": s.end,
                     "speaker": s.speaker,
                     "text": s.text,
+                    // Only where it is not the run's (see `Segment::language`).
+                    "language": s.language,
                     "words": s.words.iter().map(|w| json!({
                         "word": w.word, "start": w.start, "end": w.end
                     })).collect::<Vec<_>>(),
@@ -259,6 +261,21 @@ mod tests {
         assert_eq!(v["redo"], "rename Ana to Dana");
         let txt = std::fs::read_to_string(dir.path().join("talk.txt")).unwrap();
         assert!(txt.contains("Ana: Bye"), "{txt}");
+    }
+
+    #[test]
+    fn the_page_is_told_a_segment_in_another_language() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = transcript_with_turns();
+        t.segments[1].language = Some("de".into());
+        let doc = RunDocument::new(t, None, vec![Format::Json]);
+        write_outputs(dir.path(), "talk", &doc, &doc.outputs, &ReportAudio::None).unwrap();
+        let v = Session::open(&dir.path().join("talk.json"), None)
+            .unwrap()
+            .view()
+            .unwrap();
+        assert_eq!(v["segments"][0]["language"], Value::Null);
+        assert_eq!(v["segments"][1]["language"], "de");
     }
 
     #[test]
