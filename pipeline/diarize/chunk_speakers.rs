@@ -89,7 +89,7 @@ pub struct ChunkSpeakers {
     pub pauses: Vec<(f64, f64)>,
 }
 
-/// The last 10 s of audio a worker has seen, and the CAM++ features of its speech (live
+/// The last 15 s of audio a worker has seen, and the CAM++ features of its speech (live
 /// mode, where a chunk is one utterance). The segmentation then hears each utterance with
 /// the ones before it, as it hears a 30 s chunk in file mode: the people of a quick
 /// exchange fall into one window, which is how it tells two similar voices apart.
@@ -104,7 +104,7 @@ pub struct RecentAudio {
 
 impl RecentAudio {
     /// Add a chunk (silence fills a gap since the last one; a chunk's padding that
-    /// repeats the end of the last one is skipped), keeping one segmentation window.
+    /// repeats the end of the last one is skipped), keeping the last `RECENT_SAMPLES`.
     fn push(&mut self, samples: &[f32], chunk_start: f64, features: Vec<(f64, Tensor)>) {
         let end = self.start + self.samples.len() as f64 / SAMPLE_RATE;
         let gap = ((chunk_start - end) * SAMPLE_RATE).round() as i64;
