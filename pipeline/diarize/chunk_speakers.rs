@@ -220,12 +220,11 @@ pub fn analyse_chunk(
 /// Start samples of 10 s windows every `SEGMENTATION_STEP_S` over `len` samples, the last
 /// one ending at the end (one window, zero-padded, if the audio is shorter).
 pub fn segmentation_window_starts(len: usize) -> Vec<usize> {
-    let step = (SEGMENTATION_STEP_S * SAMPLE_RATE) as usize;
     if len <= WINDOW_SAMPLES {
         return vec![0];
     }
     let mut starts: Vec<usize> = (0..)
-        .map(|k| k * step)
+        .map(|k| k * SEGMENTATION_STEP_SAMPLES)
         .take_while(|&s| s + WINDOW_SAMPLES < len)
         .collect();
     starts.push(len - WINDOW_SAMPLES);
