@@ -206,7 +206,7 @@ fn move_changes_to_sentence_ends(words: &[Word], labels: &mut [Option<SpeakerId>
 
 /// Words whisper gives less than this at the end of a segment are timed against its end
 /// (its last words squeezed into what is left), not where they were said.
-const SQUEEZED_S: f64 = 0.05;
+const SQUEEZED_S: f64 = 0.1;
 
 /// The squeezed last words of a segment (see `SQUEEZED_S`) have no time of their own to
 /// judge their speaker by, so they take the speaker of the word before them. pyannote-sample,

@@ -28,6 +28,7 @@ pub mod review;
 pub mod segment;
 pub mod source;
 pub mod stats;
+pub mod thread_priority;
 pub mod timefmt;
 pub mod transcribe;
 pub mod transcript;

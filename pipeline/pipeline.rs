@@ -4,6 +4,8 @@
 //! producer: source -> resampler -> segmenter --(bounded chunk channel)--> N workers
 //! workers:  each owns one transcriber (one WhisperState) and shares the embedder
 //! caller:   collects results, restores chunk order, drives the progress bar
+//! live:     the producer also feeds a second segmenter, whose file-sized chunks one
+//!           low-priority thread analyses for speakers (see `RunHooks::speaker_vad`)
 //! ```
 //! The chunk channel holds at most two chunks per worker, so decoding never runs far
 //! ahead of transcription and memory stays flat however long the recording. Dropping a
@@ -15,7 +17,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{anyhow, Result};
 use crossbeam_channel::{bounded, unbounded};
 
-use crate::diarize::chunk_speakers::{analyse_chunk, ChunkSpeakers, LocalSpeaker, RecentAudio};
+use crate::diarize::chunk_speakers::{
+    analyse_chunk, utterance_windows, ChunkSpeakers, LocalSpeaker,
+};
 use crate::diarize::{SpeakerModels, SpeakerWindow};
 use crate::profile::{self, Stage};
 use crate::progress::Progress;
@@ -67,6 +71,61 @@ pub struct RunOutput {
     pub interrupted: bool,
 }
 
+impl RunOutput {
+    /// Append one chunk's speaker analysis (chunks in time order).
+    fn add_speakers(
+        &mut self,
+        speech: Vec<(f64, f64)>,
+        windows: Vec<SpeakerWindow>,
+        locals: Vec<LocalSpeaker>,
+        pauses: Vec<(f64, f64)>,
+    ) {
+        self.speech.extend(speech);
+        self.pauses.extend(pauses);
+        self.windows.extend(windows);
+        // Segmentation windows are numbered per chunk; number them over the run.
+        let first_window = self.locals.last().map_or(0, |l| l.window + 1);
+        self.locals.extend(locals.into_iter().map(|mut l| {
+            l.window += first_window;
+            l
+        }));
+    }
+}
+
+/// The speaker chunks' speech regions and analyses, in time order.
+type SpeakerChunks = Vec<(Vec<(f64, f64)>, ChunkSpeakers)>;
+
+/// The second segmenter of a live run (see `RunHooks::speaker_vad`) and where its
+/// chunks go.
+struct SpeakerChunker {
+    segmenter: Segmenter,
+    tx: crossbeam_channel::Sender<Chunk>,
+}
+
+impl SpeakerChunker {
+    fn push(&mut self, samples: &[f32]) -> Result<()> {
+        let mut chunks = Vec::new();
+        self.segmenter.push(samples, &mut chunks)?;
+        self.send(chunks);
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        let mut chunks = Vec::new();
+        self.segmenter.finish(&mut chunks)?;
+        self.send(chunks);
+        Ok(())
+    }
+
+    /// A send fails only when the speaker thread has stopped on an error, which the
+    /// collector reports.
+    fn send(&self, chunks: Vec<Chunk>) {
+        for c in chunks {
+            let _ = self.tx.send(c);
+        }
+    }
+}
+
 struct ProducerSummary {
     duration: f64,
     stopped_early: Option<String>,
@@ -91,9 +150,14 @@ pub struct RunHooks<'a> {
     /// Each chunk's result as soon as it is in order, on the calling thread, with the
     /// chunk's (padded) speech regions.
     pub on_chunk: Option<ChunkTap<'a>>,
-    /// Chunks are single utterances: each worker's segmentation also hears the audio of
-    /// the chunks before (see `RecentAudio`).
-    pub segment_with_recent_audio: bool,
+    /// Chunks are single utterances, heard in order by one worker (live).
+    pub utterances: bool,
+    /// With speaker models: who speaks when is worked out apart from the utterances, on
+    /// chunks cut as a file's are (`SegmentOptions::default()`) by a second segmenter
+    /// with this VAD, on a thread of their own; the workers give each utterance only its
+    /// speaker windows (for `on_chunk`). The run's speech, pauses, windows and local
+    /// speakers are then those of the speaker chunks.
+    pub speaker_vad: Option<Box<dyn SpeechProbability>>,
     /// Chunks finished by an earlier, interrupted run (by chunk id): used instead of
     /// transcribing them again.
     pub resume: BTreeMap<usize, ChunkResult>,
@@ -119,10 +183,13 @@ pub fn run(
         on_audio,
         never_block_reader,
         mut on_chunk,
-        segment_with_recent_audio,
+        utterances,
+        speaker_vad,
         resume,
         mut on_finished,
     } = hooks;
+    let speaker_vad = speaker_vad.filter(|_| speaker_models.is_some());
+    let speakers_apart = speaker_vad.is_some();
     let workers = transcribers.len().max(1);
     let (chunk_tx, chunk_rx) = if never_block_reader {
         unbounded::<Chunk>()
@@ -133,7 +200,7 @@ pub fn run(
     let (result_tx, result_rx) = unbounded::<Result<(ChunkResult, bool)>>();
     let stop = AtomicBool::new(false);
     // Live: one worker hears the utterances in order, and follows their language.
-    let language = if segment_with_recent_audio && workers == 1 {
+    let language = if utterances && workers == 1 {
         LanguageLatch::utterance_by_utterance()
     } else {
         LanguageLatch::default()
@@ -160,12 +227,18 @@ pub fn run(
     std::thread::scope(|scope| -> Result<RunOutput> {
         let stop = &stop;
         let language = &language;
+        let (speaker_tx, speaker_rx) = unbounded::<Chunk>();
+        let speaker_chunker = speaker_vad.map(|vad| SpeakerChunker {
+            segmenter: Segmenter::new(vad, SegmentOptions::default()),
+            tx: speaker_tx,
+        });
         let producer = scope.spawn(move || -> Result<ProducerSummary> {
             let result = produce(
                 &mut *source,
                 vad,
                 segment_opts,
                 &chunk_tx,
+                speaker_chunker,
                 stop,
                 interrupt,
                 on_audio,
@@ -175,11 +248,39 @@ pub fn run(
             }
             result
         });
+        // Speakers worked out apart from the utterances: one thread, chunks in order.
+        let speaker_thread = speaker_models.filter(|_| speakers_apart).map(|models| {
+            scope.spawn(move || -> Result<SpeakerChunks> {
+                // Nothing waits on it until the session ends; the utterance being
+                // transcribed goes first.
+                crate::thread_priority::lower_this_thread();
+                let mut out = Vec::new();
+                for chunk in speaker_rx {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let speakers = analyse_chunk(
+                        &models.embedder,
+                        &models.segmentation,
+                        &chunk.samples,
+                        chunk.start,
+                        &chunk.speech,
+                    );
+                    match speakers {
+                        Ok(speakers) => out.push((chunk.speech, speakers)),
+                        Err(e) => {
+                            stop.store(true, Ordering::SeqCst);
+                            return Err(e);
+                        }
+                    }
+                }
+                Ok(out)
+            })
+        });
         for transcriber in transcribers.iter_mut() {
             let rx = chunk_rx.clone();
             let tx = result_tx.clone();
             scope.spawn(move || {
-                let mut recent = segment_with_recent_audio.then(RecentAudio::default);
                 for mut chunk in rx {
                     if stop.load(Ordering::SeqCst) {
                         break;
@@ -189,15 +290,23 @@ pub fn run(
                         continue;
                     }
                     let vad_calls = std::mem::take(&mut chunk.vad_calls);
-                    let mut speakers_of_chunk = || -> Result<ChunkSpeakers> {
+                    let speakers_of_chunk = || -> Result<ChunkSpeakers> {
                         let speakers = match speaker_models {
+                            Some(m) if speakers_apart => ChunkSpeakers {
+                                windows: utterance_windows(
+                                    &m.embedder,
+                                    &chunk.samples,
+                                    chunk.start,
+                                    &chunk.speech,
+                                )?,
+                                ..ChunkSpeakers::default()
+                            },
                             Some(m) => analyse_chunk(
                                 &m.embedder,
                                 &m.segmentation,
                                 &chunk.samples,
                                 chunk.start,
                                 &chunk.speech,
-                                recent.as_mut(),
                             )?,
                             None => ChunkSpeakers::default(),
                         };
@@ -214,7 +323,7 @@ pub fn run(
                     // (base: about 0.5 s of thread time per worker). Not in live mode,
                     // where the speaker models hear the audio in order and latency counts.
                     let speakers_first = speaker_models.is_some()
-                        && !segment_with_recent_audio
+                        && !utterances
                         && chunk.id > 0
                         && transcriber.would_detect_language(language);
                     let result = if speakers_first {
@@ -273,15 +382,9 @@ pub fn run(
                 if let Some(f) = on_chunk.as_mut() {
                     f(&r.transcript, &r.speech, &r.windows);
                 }
-                out.speech.extend(r.speech);
-                out.pauses.extend(r.pauses);
-                out.windows.extend(r.windows);
-                // Segmentation windows are numbered per chunk; number them over the run.
-                let first_window = out.locals.last().map_or(0, |l| l.window + 1);
-                out.locals.extend(r.locals.into_iter().map(|mut l| {
-                    l.window += first_window;
-                    l
-                }));
+                if !speakers_apart {
+                    out.add_speakers(r.speech, r.windows, r.locals, r.pauses);
+                }
                 out.chunks.push(r.transcript);
                 next_id += 1;
             }
@@ -289,6 +392,21 @@ pub fn run(
         let summary = producer
             .join()
             .map_err(|_| anyhow!("the audio reader thread panicked"))?;
+        if let Some(thread) = speaker_thread {
+            let speakers = thread
+                .join()
+                .map_err(|_| anyhow!("the speaker analysis thread panicked"))?;
+            match speakers {
+                Ok(chunks) => {
+                    for (speech, s) in chunks {
+                        out.add_speakers(speech, s.windows, s.locals, s.pauses);
+                    }
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
         if let Some(e) = first_error {
             return Err(e);
         }
@@ -307,6 +425,7 @@ fn produce(
     vad: Box<dyn SpeechProbability>,
     segment_opts: SegmentOptions,
     chunk_tx: &crossbeam_channel::Sender<Chunk>,
+    mut speaker_chunker: Option<SpeakerChunker>,
     stop: &AtomicBool,
     interrupt: &AtomicBool,
     mut on_audio: Option<AudioTap<'_>>,
@@ -328,7 +447,11 @@ fn produce(
             f(&resampled)?;
         }
         profile::time(Stage::VadAndChunking, || {
-            segmenter.push(&resampled, &mut chunks)
+            segmenter.push(&resampled, &mut chunks)?;
+            match speaker_chunker.as_mut() {
+                Some(s) => s.push(&resampled),
+                None => Ok(()),
+            }
         })?;
         if debug {
             // How long after its speech ended each chunk left the segmenter (live latency).
@@ -353,6 +476,10 @@ fn produce(
     segmenter.push(&resampled, &mut chunks)?;
     segmenter.finish(&mut chunks)?;
     send_all(&mut chunks);
+    if let Some(mut s) = speaker_chunker {
+        s.push(&resampled)?;
+        s.finish()?;
+    }
     Ok(ProducerSummary {
         duration: segmenter.samples_seen() as f64 / WHISPER_SAMPLE_RATE as f64,
         stopped_early: source.stopped_early(),

@@ -31,7 +31,7 @@ use crate::source::{mic, AudioSource};
 use crate::timefmt::hms;
 use crate::transcribe::assemble;
 use crate::transcript::default_speaker_label;
-use crate::vad::SileroVad;
+use crate::vad::{SileroVad, SpeechProbability};
 
 /// Seconds of audio the capture ring holds before frames would be dropped.
 const RING_SECONDS: f64 = 60.0;
@@ -43,8 +43,8 @@ const FEED_BLOCK_S: f64 = 0.02;
 const WAV_FLUSH_SAMPLES: usize = WHISPER_SAMPLE_RATE as usize / 2;
 
 /// Low latency: VAD every 0.26 s; each utterance goes to whisper as soon as its 0.3 s
-/// pause is heard (not gathered with the next ones); past 3 s any dip in the speech
-/// probability ends it, and none grows past 8 s, cut within its last 1.5 s. Each change
+/// pause is heard (not gathered with the next ones); past 5 s any dip in the speech
+/// probability ends it, and none grows past 10 s, cut within its last 1.5 s. Each change
 /// was measured with `scripts/bench-live` (see the README's live section).
 fn live_segment_options() -> SegmentOptions {
     SegmentOptions {
@@ -161,6 +161,11 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
     let pad = live_segment_options().pad_s;
     let progress = Progress::new("live", None, false);
     let mut board = LiveBoard::start(args)?;
+    // Speakers are worked out on file-sized chunks cut by a VAD of their own.
+    let speaker_vad = match &diarizer {
+        Some(_) => Some(Box::new(SileroVad::load(&vad_path)?) as Box<dyn SpeechProbability>),
+        None => None,
+    };
     let run = pipeline::run(
         source,
         Box::new(vad),
@@ -172,7 +177,8 @@ pub fn run(args: &LiveArgs, interrupt: &Arc<AtomicBool>) -> Result<usize> {
         RunHooks {
             on_audio: Some(Box::new(|samples: &[f32]| recorder.write(samples))),
             never_block_reader: true,
-            segment_with_recent_audio: true,
+            utterances: true,
+            speaker_vad,
             on_chunk: Some(Box::new(|chunk, speech, windows| {
                 let speaker = if diarizer.is_some() {
                     online.assign(windows)

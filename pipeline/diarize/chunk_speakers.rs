@@ -21,9 +21,6 @@ pub const EMBED_HOP_S: f64 = 0.75;
 /// Segmentation windows start every 5 s (each frame is seen by two windows).
 const SEGMENTATION_STEP_S: f64 = 5.0;
 const SEGMENTATION_STEP_SAMPLES: usize = (SEGMENTATION_STEP_S * SAMPLE_RATE) as usize;
-/// Live: the audio kept before an utterance, one window and one step (see
-/// `recent_window_starts`).
-const RECENT_SAMPLES: usize = WINDOW_SAMPLES + SEGMENTATION_STEP_SAMPLES;
 /// Least solo speech (seconds) worth a local speaker's embedding.
 const MIN_SOLO_S: f64 = 0.3;
 /// Least speech (seconds) worth the embedding of a run that is all overlap.
@@ -89,69 +86,66 @@ pub struct ChunkSpeakers {
     pub pauses: Vec<(f64, f64)>,
 }
 
-/// The last 15 s of audio a worker has seen, and the CAM++ features of its speech (live
-/// mode, where a chunk is one utterance). The segmentation then hears each utterance with
-/// the ones before it, as it hears a 30 s chunk in file mode: the people of a quick
-/// exchange fall into one window, which is how it tells two similar voices apart.
-#[derive(Default)]
-pub struct RecentAudio {
-    /// Absolute time of `samples[0]`.
-    start: f64,
-    samples: Vec<f32>,
-    /// (absolute start of a speech region, its frame features).
-    features: Vec<(f64, Tensor)>,
-}
-
-impl RecentAudio {
-    /// Add a chunk (silence fills a gap since the last one; a chunk's padding that
-    /// repeats the end of the last one is skipped), keeping the last `RECENT_SAMPLES`.
-    fn push(&mut self, samples: &[f32], chunk_start: f64, features: Vec<(f64, Tensor)>) {
-        let end = self.start + self.samples.len() as f64 / SAMPLE_RATE;
-        let gap = ((chunk_start - end) * SAMPLE_RATE).round() as i64;
-        if self.samples.is_empty() || gap > WINDOW_SAMPLES as i64 {
-            self.samples.clear();
-            self.features.clear();
-            self.start = chunk_start;
-            self.samples.extend_from_slice(samples);
-        } else if gap >= 0 {
-            self.samples.resize(self.samples.len() + gap as usize, 0.0);
-            self.samples.extend_from_slice(samples);
-        } else {
-            let skip = (gap.unsigned_abs() as usize).min(samples.len());
-            self.samples.extend_from_slice(&samples[skip..]);
-        }
-        self.features.extend(features);
-        let excess = self.samples.len().saturating_sub(RECENT_SAMPLES);
-        if excess > 0 {
-            self.samples.drain(..excess);
-            self.start += excess as f64 / SAMPLE_RATE;
-        }
-        // Regions that ended before the window (their frames would never be picked).
-        let start = self.start;
-        self.features.retain(|(region_start, x)| {
-            let frames = x.dim(2).unwrap_or(0);
-            frames > 0 && region_start + feature_frame_centre_s(frames - 1) >= start
-        });
-    }
-}
-
 /// Speaker windows and local speakers of a chunk: `samples` start at `chunk_start`
-/// (absolute seconds); `speech` are its speech regions in absolute seconds. With `recent`,
-/// the segmentation runs on the chunk together with the audio before it (see
-/// [`RecentAudio`]).
+/// (absolute seconds); `speech` are its speech regions in absolute seconds.
 pub fn analyse_chunk(
     embedder: &SpeakerEmbedder,
     segmentation: &Segmentation,
     samples: &[f32],
     chunk_start: f64,
     speech: &[(f64, f64)],
-    recent: Option<&mut RecentAudio>,
 ) -> Result<ChunkSpeakers> {
+    let (windows, features) = embedding_windows(embedder, samples, chunk_start, speech)?;
+    let _segmentation = profile::Timer::start(Stage::SpeakerSegmentation);
+    let locals = if features.is_empty() {
+        Vec::new()
+    } else {
+        let starts = segmentation_window_starts(samples.len());
+        local_speakers(
+            embedder,
+            segmentation,
+            samples,
+            &starts,
+            chunk_start,
+            &features,
+        )?
+    };
+    Ok(ChunkSpeakers {
+        windows,
+        locals,
+        pauses: quiet_stretches(samples, chunk_start),
+    })
+}
+
+/// Live: the speaker windows of one utterance, for the speaker shown with its line at
+/// once. Who spoke when is worked out apart, on chunks cut as a file's are (see
+/// `pipeline::RunHooks::speaker_vad`): the segmentation model on utterances of a few
+/// seconds hears too little of each voice (rapid's DER 1.6% in file mode, 3.2% with
+/// the same models on chunks cut as live utterances).
+pub fn utterance_windows(
+    embedder: &SpeakerEmbedder,
+    samples: &[f32],
+    chunk_start: f64,
+    speech: &[(f64, f64)],
+) -> Result<Vec<SpeakerWindow>> {
+    Ok(embedding_windows(embedder, samples, chunk_start, speech)?.0)
+}
+
+/// (absolute start of a speech region, its CAM++ frame features) for each region.
+type RegionFeatures = Vec<(f64, Tensor)>;
+
+/// CAM++ embeddings of `EMBED_WINDOW_S` windows inside each speech region, and the
+/// regions' frame features.
+fn embedding_windows(
+    embedder: &SpeakerEmbedder,
+    samples: &[f32],
+    chunk_start: f64,
+    speech: &[(f64, f64)],
+) -> Result<(Vec<SpeakerWindow>, RegionFeatures)> {
+    let _embedding = profile::Timer::start(Stage::SpeakerEmbeddings);
     let to_sample = |t: f64| ((t - chunk_start) * SAMPLE_RATE).round().max(0.0) as usize;
-    let mut out = ChunkSpeakers::default();
-    // (absolute start of the region, its frame features)
-    let mut features: Vec<(f64, Tensor)> = Vec::new();
-    let embedding_started = std::time::Instant::now();
+    let mut out = Vec::new();
+    let mut features = Vec::new();
     for &region in speech {
         let (a, b) = (to_sample(region.0), to_sample(region.1).min(samples.len()));
         if a >= b {
@@ -171,50 +165,16 @@ pub fn analyse_chunk(
             })
             .collect();
         let embeddings = embedder.embed_windows(&x, b - a, &ranges)?;
-        out.windows
-            .extend(windows.iter().zip(embeddings).filter_map(|(w, e)| {
-                e.map(|embedding| SpeakerWindow {
-                    start: w.start,
-                    end: w.end,
-                    embedding,
-                })
-            }));
+        out.extend(windows.iter().zip(embeddings).filter_map(|(w, e)| {
+            e.map(|embedding| SpeakerWindow {
+                start: w.start,
+                end: w.end,
+                embedding,
+            })
+        }));
         features.push((chunk_start + a as f64 / SAMPLE_RATE, x));
     }
-    profile::add(Stage::SpeakerEmbeddings, embedding_started.elapsed());
-    let _segmentation = profile::Timer::start(Stage::SpeakerSegmentation);
-    out.pauses = quiet_stretches(samples, chunk_start);
-    match recent {
-        Some(r) => {
-            let heard_speech = !features.is_empty();
-            r.push(samples, chunk_start, features);
-            if heard_speech {
-                let chunk_len = samples.len().min(r.samples.len());
-                let starts = recent_window_starts(r.samples.len(), chunk_len);
-                out.locals = local_speakers(
-                    embedder,
-                    segmentation,
-                    &r.samples,
-                    &starts,
-                    r.start,
-                    &r.features,
-                )?;
-            }
-        }
-        None if !features.is_empty() => {
-            let starts = segmentation_window_starts(samples.len());
-            out.locals = local_speakers(
-                embedder,
-                segmentation,
-                samples,
-                &starts,
-                chunk_start,
-                &features,
-            )?;
-        }
-        None => {}
-    }
-    Ok(out)
+    Ok((out, features))
 }
 
 /// Start samples of 10 s windows every `SEGMENTATION_STEP_S` over `len` samples, the last
@@ -228,19 +188,6 @@ pub fn segmentation_window_starts(len: usize) -> Vec<usize> {
         .take_while(|&s| s + WINDOW_SAMPLES < len)
         .collect();
     starts.push(len - WINDOW_SAMPLES);
-    starts
-}
-
-/// Live: start samples of the windows for an utterance of `chunk_len` samples at the end
-/// of `len` samples of recent audio: one ending at its end, and when the utterance is
-/// longer than a step, one a step earlier, so that every frame of a long utterance is
-/// heard by two windows (as in a file's chunk), the second with the talk before it.
-pub fn recent_window_starts(len: usize, chunk_len: usize) -> Vec<usize> {
-    let last = len.saturating_sub(WINDOW_SAMPLES);
-    let mut starts = vec![last];
-    if chunk_len > SEGMENTATION_STEP_SAMPLES && last > 0 {
-        starts.insert(0, last.saturating_sub(SEGMENTATION_STEP_SAMPLES));
-    }
     starts
 }
 
@@ -357,36 +304,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn recent_audio_keeps_one_window_with_silence_in_the_gaps() {
-        let sr = SAMPLE_RATE as usize;
-        // Features of a region: 50 frames (1 s) of 512 channels.
-        let x = || {
-            Tensor::zeros(
-                (1, 512, 50),
-                candle_core::DType::F32,
-                &candle_core::Device::Cpu,
-            )
-            .unwrap()
-        };
-        let mut r = RecentAudio::default();
-        r.push(&vec![1.0; sr], 0.0, vec![(0.0, x())]);
-        assert_eq!((r.start, r.samples.len()), (0.0, sr));
-        // A second of silence, then a chunk whose first 0.25 s repeat the gap's end.
-        r.push(&vec![2.0; sr], 1.75, vec![(2.0, x())]);
-        assert_eq!(r.samples.len(), 2 * sr + sr * 3 / 4);
-        assert_eq!(r.samples[sr + sr / 2], 0.0);
-        assert_eq!(r.samples[2 * sr], 2.0);
-        // 14 s more: it keeps the last 15 s; the first region has left it.
-        r.push(&vec![3.0; 14 * sr], 2.75, vec![(2.75, x())]);
-        assert_eq!(r.samples.len(), RECENT_SAMPLES);
-        assert!((r.start - 1.75).abs() < 1e-9, "{}", r.start);
-        assert_eq!(r.features.len(), 2);
-        // A long pause starts afresh.
-        r.push(&vec![4.0; sr], 30.0, vec![(30.0, x())]);
-        assert_eq!((r.start, r.samples.len(), r.features.len()), (30.0, sr, 1));
-    }
-
-    #[test]
     fn runs_bridge_short_gaps_only() {
         let active: Vec<bool> = [1, 1, 0, 1, 0, 0, 0, 1, 1, 0]
             .iter()
@@ -395,21 +312,6 @@ mod tests {
         assert_eq!(active_runs(&active, 2), vec![(0, 4), (7, 9)]);
         assert_eq!(active_runs(&active, 1), vec![(0, 2), (3, 4), (7, 9)]);
         assert_eq!(active_runs(&[false; 3], 2), vec![]);
-    }
-
-    #[test]
-    fn a_long_utterance_is_heard_by_two_windows_a_short_one_by_one() {
-        let sr = SAMPLE_RATE as usize;
-        // 3 s heard so far: one window from the start (padded).
-        assert_eq!(recent_window_starts(3 * sr, 3 * sr), vec![0]);
-        // A 4 s utterance after 8 s of talk: one window ending at its end.
-        assert_eq!(recent_window_starts(12 * sr, 4 * sr), vec![2 * sr]);
-        // A 9 s utterance after 6 s: one more window a step earlier, with the talk before.
-        assert_eq!(recent_window_starts(15 * sr, 9 * sr), vec![0, 5 * sr]);
-        // A 9 s utterance after 3 s: the earlier window starts at the audio's start.
-        assert_eq!(recent_window_starts(12 * sr, 9 * sr), vec![0, 2 * sr]);
-        // A 9 s first utterance: nothing before it, one window.
-        assert_eq!(recent_window_starts(9 * sr, 9 * sr), vec![0]);
     }
 
     #[test]
