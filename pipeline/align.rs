@@ -10,8 +10,8 @@
 //! (under 40% overlap) is given back to that speaker; and a speaker change up to four words
 //! away from a sentence end moves to it ("...describes John Dashwood. And" | "Mr. John
 //! Dashwood had..." becomes "...Dashwood." | "And Mr. John Dashwood had..."), since people
-//! take turns between sentences far more often than inside them. The labels are made over all words in time
-//! order, so a change is found even where whisper's segment ends at it.
+//! take turns between sentences far more often than inside them. The labels are made over
+//! all words in time order, so a change is found even where whisper's segment ends at it.
 
 use crate::transcript::{Segment, SpeakerId, SpeakerTurn, Transcript, Word};
 

@@ -47,8 +47,8 @@ pub struct LocalSpeaker {
     /// people in a window (the model's limit), one local speaker can hold two voices.
     pub runs: Vec<LocalRun>,
     /// Frames from this one on lie over the zeros that pad the window past the end of the
-    /// audio (a chunk or a live session's first utterances shorter than a window): they
-    /// heard nothing, and say nothing about who speaks there.
+    /// audio (a chunk shorter than a window): they heard nothing, and say nothing about who
+    /// speaks there - which may be the start of the next chunk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub padded_from: Option<usize>,
 }

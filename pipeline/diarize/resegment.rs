@@ -227,8 +227,8 @@ pub fn frame_speaker_sets(
         let group = &locals[start..end];
         let (first, step) = (group[0].first_frame_s, group[0].step_s);
         // Frames over a window's padding heard nothing: they vote neither for a speaker
-        // nor for silence (a live session's first utterance, padded to a window, would
-        // otherwise outvote the next one's window there).
+        // nor for silence (a chunk shorter than a window, padded, would otherwise outvote
+        // the next chunk's window there; found on live mode's first utterances).
         let n = group[0].padded_from.unwrap_or(group[0].active.len());
         let a = (((first - step / 2.0) / frame_s).ceil().max(0.0) as usize).min(frames);
         let b = (((first + (n as f64 - 0.5) * step) / frame_s)
@@ -408,8 +408,8 @@ mod tests {
 
     #[test]
     fn a_window_says_nothing_about_frames_over_its_padding() {
-        // Window 0 (frames 0-19) heard audio only up to frame 5 (a live session's first
-        // utterance, padded to a window): its speaker 0 speaks in frames 0-4. Window 1
+        // Window 0 (frames 0-19) heard audio only up to frame 5 (a short chunk, padded to
+        // a window): its speaker 0 speaks in frames 0-4. Window 1
         // (frames 4-23) heard all of its audio: speaker 1 speaks in frames 6-15.
         let mut a = local(
             0,
