@@ -317,6 +317,24 @@ impl Chunk {
         self.start + self.samples.len() as f64 / SR
     }
 
+    /// The stretch `[from, to]` (absolute seconds) as a chunk of its own: its audio and the
+    /// speech inside it, under the same id.
+    pub fn part(&self, from: f64, to: f64) -> Chunk {
+        let (a, b) = (self.sample_at(from), self.sample_at(to));
+        Chunk {
+            id: self.id,
+            start: self.start + a as f64 / SR,
+            samples: self.samples[a..b].to_vec(),
+            speech: self
+                .speech
+                .iter()
+                .map(|&(s, e)| (s.max(from), e.min(to)))
+                .filter(|(s, e)| e > s)
+                .collect(),
+            vad_calls: Vec::new(),
+        }
+    }
+
     /// Index into `samples` of the absolute time `t` (seconds), kept inside the chunk.
     pub fn sample_at(&self, t: f64) -> usize {
         (((t - self.start) * SR).round().max(0.0) as usize).min(self.samples.len())

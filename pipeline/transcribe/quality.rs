@@ -147,6 +147,23 @@ fn token_entropy(ids: &[i32]) -> f64 {
         .sum()
 }
 
+/// Speech slower than this (words a second of VAD speech under a segment) is not speech
+/// written down but speech skipped: whisper sometimes jumps over a sentence or three and
+/// spreads the next few words over the whole stretch. On the 66-minute `long` sample base
+/// wrote "The archives are updated twice every day." over 12.7 s (0.55 words a second)
+/// that also held the 26-word sentence before it, and tiny.en 9 words over 28.4 s; every
+/// other segment of 3 s or more on the samples runs at 1.0 words a second or faster
+/// (the shipped samples at 1.7 or faster).
+pub const SKIPPED_SPEECH_WORDS_PER_SECOND: f64 = 0.8;
+/// ...over at least this much speech: a short segment can hold one drawn-out word.
+pub const SKIPPED_SPEECH_MIN_S: f64 = 4.0;
+
+/// Whether a segment of `words` words over `speech_s` seconds of VAD speech reads as
+/// whisper having skipped speech there (see `SKIPPED_SPEECH_WORDS_PER_SECOND`).
+pub fn skipped_speech(words: usize, speech_s: f64) -> bool {
+    speech_s >= SKIPPED_SPEECH_MIN_S && (words as f64) < SKIPPED_SPEECH_WORDS_PER_SECOND * speech_s
+}
+
 /// Fraction of `[start, end]` covered by `regions` (sorted, non-overlapping).
 pub fn covered_fraction(start: f64, end: f64, regions: &[(f64, f64)]) -> f64 {
     let len = end - start;
@@ -167,6 +184,19 @@ pub fn covered_fraction(start: f64, end: f64, regions: &[(f64, f64)]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_few_words_over_many_seconds_of_speech_is_speech_skipped() {
+        // The long sample's cases: 7 words over 12.7 s, 9 over 28.4 s.
+        assert!(skipped_speech(7, 12.7));
+        assert!(skipped_speech(9, 28.4));
+        // Slow but real: the slowest segments of 3 s or more on the samples.
+        assert!(!skipped_speech(5, 5.0));
+        assert!(!skipped_speech(14, 8.1));
+        // One drawn-out word, or a short pause-filled line, is not enough to judge.
+        assert!(!skipped_speech(1, 3.9));
+        assert!(!skipped_speech(0, 2.0));
+    }
 
     fn scores(text: &str, lp: f32, ns: f32, frac: f64) -> SegmentScores<'_> {
         SegmentScores {

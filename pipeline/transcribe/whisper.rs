@@ -12,7 +12,8 @@ use whisper_rs::{
 };
 
 use super::quality::{
-    covered_fraction, decoding_looped, judge, looks_looped, SegmentScores, ENTROPY_THRESHOLD,
+    covered_fraction, decoding_looped, judge, looks_looped, skipped_speech, SegmentScores,
+    ENTROPY_THRESHOLD,
 };
 use super::words::{tokens_to_words, TimedToken};
 use super::{
@@ -164,6 +165,8 @@ pub struct WhisperWorker {
 /// when more than this much VAD speech is left untranscribed, decode again from there.
 const MIN_LEFTOVER_SPEECH_S: f64 = 1.0;
 const MAX_DECODE_PASSES: usize = 4;
+/// Segments of a chunk decoded again for skipped speech, at most (each costs a window).
+const MAX_SKIPPED_SPEECH_REDECODES: usize = 3;
 /// The rest of a chunk up to this long is decoded with a fitted encoder context; a longer
 /// rest gets a full window. Fitted, whisper writes a long stretch with worse punctuation
 /// and word times (the interview's last 13.7 s lost its capitals, and "thank" moved onto
@@ -865,19 +868,7 @@ impl WhisperWorker {
         for part in parts {
             self.fresh_state()?;
             // The part's own audio and speech: the whole chunk when it is one part.
-            let (a, b) = (chunk.sample_at(part.start), chunk.sample_at(part.end));
-            let piece = Chunk {
-                id: chunk.id,
-                start: chunk.start + a as f64 / 16_000.0,
-                samples: chunk.samples[a..b].to_vec(),
-                speech: chunk
-                    .speech
-                    .iter()
-                    .map(|&(s, e)| (s.max(part.start), e.min(part.end)))
-                    .filter(|(s, e)| e > s)
-                    .collect(),
-                vad_calls: Vec::new(),
-            };
+            let piece = chunk.part(part.start, part.end);
             let (decoded, _) = self.decode_chunk(&piece, Some(part.language.clone()), false)?;
             out.segments.extend(decoded.segments);
             out.rejected += decoded.rejected;
@@ -894,6 +885,87 @@ impl WhisperWorker {
     /// language probabilities for the window of the first pass (see
     /// [`WhisperWorker::encoded_window_languages`]).
     fn decode_chunk(
+        &mut self,
+        chunk: &Chunk,
+        language: Option<String>,
+        check_language: bool,
+    ) -> Result<(ChunkTranscript, Option<Vec<f32>>)> {
+        let (mut out, heard) = self.decode_in_passes(chunk, language, check_language)?;
+        self.redecode_skipped_speech(chunk, &mut out)?;
+        Ok((out, heard))
+    }
+
+    /// Segments over which whisper wrote far too few words for the speech under them
+    /// (see [`skipped_speech`]) decoded again on their own, and the new text kept when it
+    /// has more words: whisper jumped over what it left out, and a window that starts at
+    /// the skipped speech hears it. At most `MAX_SKIPPED_SPEECH_REDECODES` a chunk.
+    fn redecode_skipped_speech(&mut self, chunk: &Chunk, out: &mut ChunkTranscript) -> Result<()> {
+        let mut redecoded = 0;
+        let mut i = 0;
+        while i < out.segments.len() && redecoded < MAX_SKIPPED_SPEECH_REDECODES {
+            let seg = &out.segments[i];
+            let speech_s =
+                (seg.end - seg.start) * covered_fraction(seg.start, seg.end, &chunk.speech);
+            if !skipped_speech(seg.words.len(), speech_s) {
+                i += 1;
+                continue;
+            }
+            redecoded += 1;
+            let (start, end, language) = (seg.start, seg.end, seg.language.clone());
+            let had = seg.words.len();
+            // The segment on its own; if whisper skips the same speech again (a window
+            // that starts where the first did hears it the same way), its two halves,
+            // cut at the pause nearest the middle.
+            let mut again = self.decode_span(chunk, start, end, &language)?;
+            if word_count(&again) <= had {
+                let cut = pause_nearest(&chunk.speech, start, end);
+                again = self.decode_span(chunk, start, cut, &language)?;
+                again.extend(self.decode_span(chunk, cut, end, &language)?);
+            }
+            let words = word_count(&again);
+            let text: Vec<&str> = again.iter().map(|s| s.text.as_str()).collect();
+            let better = words > had && !looks_looped(&text.join(" "), speech_s);
+            if debug_enabled() {
+                eprintln!(
+                    "chunk {} [{:.2}-{:.2}] {} words over {speech_s:.1} s of speech, decoded again: {words} words{}",
+                    chunk.id,
+                    start,
+                    end,
+                    had,
+                    if better { ", kept" } else { ", not kept" }
+                );
+            }
+            if better {
+                // The new segments are looked at in turn: one half may still skip.
+                out.segments.splice(i..=i, again);
+            } else {
+                i += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// The segments whisper writes for `[from, to]` of the chunk decoded on their own.
+    fn decode_span(
+        &mut self,
+        chunk: &Chunk,
+        from: f64,
+        to: f64,
+        language: &Option<String>,
+    ) -> Result<Vec<Segment>> {
+        let piece = chunk.part(from, to);
+        // Whisper refuses empty audio; a sliver with no speech has nothing to give.
+        if piece.speech.is_empty() || piece.samples.len() < 1600 {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .decode_in_passes(&piece, language.clone(), false)?
+            .0
+            .segments)
+    }
+
+    /// [`WhisperWorker::decode_chunk`] without the second look at skipped speech.
+    fn decode_in_passes(
         &mut self,
         chunk: &Chunk,
         mut language: Option<String>,
@@ -955,6 +1027,24 @@ impl WhisperWorker {
         out.language = language;
         Ok((out, heard))
     }
+}
+
+fn word_count(segments: &[Segment]) -> usize {
+    segments.iter().map(|s| s.words.len()).sum()
+}
+
+/// Where to cut `[start, end]` in two: the middle of the gap between speech regions
+/// nearest its middle, or the middle itself when the speech runs through. Each side keeps
+/// at least a quarter of the stretch.
+fn pause_nearest(speech: &[(f64, f64)], start: f64, end: f64) -> f64 {
+    let middle = (start + end) / 2.0;
+    let margin = (end - start) / 4.0;
+    speech
+        .windows(2)
+        .map(|w| (w[0].1 + w[1].0) / 2.0)
+        .filter(|&gap| gap > start + margin && gap < end - margin)
+        .min_by(|a, b| (a - middle).abs().total_cmp(&(b - middle).abs()))
+        .unwrap_or(middle)
 }
 
 fn softmax(x: &[f32]) -> Vec<f32> {
