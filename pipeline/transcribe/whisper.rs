@@ -1073,6 +1073,17 @@ mod tests {
     }
 
     #[test]
+    fn skipped_speech_is_cut_at_the_pause_nearest_its_middle() {
+        let speech = [(0.0, 4.0), (4.4, 9.0), (9.6, 12.0), (12.2, 16.0)];
+        // Pauses at 4.2, 9.3 and 12.1 s; the middle of 0-16 s is 8 s.
+        assert!((pause_nearest(&speech, 0.0, 16.0) - 9.3).abs() < 1e-9);
+        // A pause within a quarter of either end is no cut: the middle instead.
+        assert!((pause_nearest(&speech, 9.0, 13.0) - 11.0).abs() < 1e-9);
+        // Speech throughout: the middle.
+        assert!((pause_nearest(&[(0.0, 20.0)], 2.0, 10.0) - 6.0).abs() < 1e-9);
+    }
+
+    #[test]
     fn a_whole_window_pass_uses_1488_positions_when_the_audio_fits() {
         assert_eq!(TILED_FULL_AUDIO_CTX, 1488);
         assert_eq!(full_window_audio_ctx(16_000), 1488);
