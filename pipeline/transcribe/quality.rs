@@ -1,6 +1,6 @@
-//! Guards against whisper's hallucinations: text invented over silence or music, and
-//! decoding loops. Uses the quality scores whisper gives each segment, as openai-whisper
-//! and faster-whisper do, plus the VAD's verdict on where speech actually was.
+//! Guards against whisper's hallucinations: text invented over silence or music, decoding
+//! loops, and speech jumped over. Uses the quality scores whisper gives each segment, as
+//! openai-whisper and faster-whisper do, plus the VAD's verdict on where speech actually was.
 
 use std::io::Write;
 

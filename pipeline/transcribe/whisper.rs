@@ -897,8 +897,8 @@ impl WhisperWorker {
 
     /// Segments over which whisper wrote far too few words for the speech under them
     /// (see [`skipped_speech`]) decoded again on their own, and the new text kept when it
-    /// has more words: whisper jumped over what it left out, and a window that starts at
-    /// the skipped speech hears it. At most `MAX_SKIPPED_SPEECH_REDECODES` a chunk.
+    /// has more words: a window that starts at the segment, or halfway through it, hears
+    /// what the chunk's window jumped over. At most `MAX_SKIPPED_SPEECH_REDECODES` a chunk.
     fn redecode_skipped_speech(&mut self, chunk: &Chunk, out: &mut ChunkTranscript) -> Result<()> {
         let mut redecoded = 0;
         let mut i = 0;
