@@ -881,8 +881,9 @@ impl WhisperWorker {
     }
 
     /// Decode the chunk in `language` (None: whisper detects it), in as many passes as
-    /// it takes to reach the end of its speech. `check_language`: also return whisper's
-    /// language probabilities for the window of the first pass (see
+    /// it takes to reach the end of its speech, then decode again what whisper skipped
+    /// (see [`WhisperWorker::redecode_skipped_speech`]). `check_language`: also return
+    /// whisper's language probabilities for the window of the first pass (see
     /// [`WhisperWorker::encoded_window_languages`]).
     fn decode_chunk(
         &mut self,
@@ -954,7 +955,8 @@ impl WhisperWorker {
         language: &Option<String>,
     ) -> Result<Vec<Segment>> {
         let piece = chunk.part(from, to);
-        // Whisper refuses empty audio; a sliver with no speech has nothing to give.
+        // Whisper refuses empty audio; a sliver (under 0.1 s) or a stretch without speech
+        // has nothing to give.
         if piece.speech.is_empty() || piece.samples.len() < 1600 {
             return Ok(Vec::new());
         }
