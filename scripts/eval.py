@@ -32,9 +32,10 @@ DEFAULT = list(AUDIO)  # the English samples in git
 # model's default run adds them; spacescribe detects the language itself).
 FOREIGN = {"german": ("german.m4a", "de")}
 AUDIO.update({name: audio for name, (audio, _) in FOREIGN.items()})
-# Samples too big for git, built by scripts/make-samples --long: name -> (folder, audio file).
+# Samples too big for git, built by scripts/make-samples --<name>: name -> (folder, audio file).
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "spacescribe"
-BUILT = {"long": (CACHE / "long-sample", "long.m4a")}
+BUILT = {"long": (CACHE / "long-sample", "long.m4a"), "long-de": (CACHE / "long-de", "long-de.m4a")}
+BUILT_LANGUAGE = {"long-de": "de"}
 
 
 def sample_paths(name):
@@ -42,7 +43,7 @@ def sample_paths(name):
     if name in BUILT:
         folder, audio = BUILT[name]
         if not (folder / audio).is_file():
-            sys.exit(f"{folder / audio} missing: build it with scripts/make-samples --long")
+            sys.exit(f"{folder / audio} missing: build it with scripts/make-samples --{name}")
         return folder / audio, folder
     return ROOT / "samples" / AUDIO.get(name, name), ROOT / "samples"
 
@@ -64,7 +65,7 @@ def shares(ann):
 
 
 def language_of(name):
-    return FOREIGN[name][1] if name in FOREIGN else "en"
+    return FOREIGN[name][1] if name in FOREIGN else BUILT_LANGUAGE.get(name, "en")
 
 
 def ref_words_by_speaker(name):
@@ -123,14 +124,14 @@ def main():
     ap.add_argument("--keep", type=Path, help="keep each sample's outputs in KEEP/<sample>/")
     ap.add_argument("samples", nargs="*",
                     help=f"sample names (default: {' '.join(DEFAULT)}, and {' '.join(FOREIGN)} "
-                         "for a multilingual model; also long once built)")
+                         "for a multilingual model; also long and long-de once built)")
     a = ap.parse_args()
     english_only = a.model.endswith(".en")
     if not a.samples:
         a.samples = DEFAULT + ([] if english_only else list(FOREIGN))
     for name in a.samples:
-        if english_only and name in FOREIGN:
-            ap.error(f"{name} is in {FOREIGN[name][1]}; {a.model} is English only")
+        if english_only and language_of(name) != "en":
+            ap.error(f"{name} is in {language_of(name)}; {a.model} is English only")
     rows = []
     for name in a.samples:
         audio, refs = sample_paths(name)

@@ -1014,13 +1014,35 @@ def allison_prompts() -> list:
     return out
 
 
-def long_script(renderer: Renderer) -> list:
-    """Q&A turns until the script is LONG_MIN_S long; who reads each paragraph is the speaker
-    furthest below their LONG_TARGET share so far (with a little seeded randomness)."""
-    rng = np.random.Generator(np.random.PCG64(LONG_SEED))
-    talk = {k: 0.0 for k in LONG_TARGET}
+@dataclass
+class LongSpec:
+    """What a long Q&A sample is made of (see `long_script`)."""
+    target: dict  # speaker -> share of the talk to aim for
+    host: str  # asks the questions and nods along
+    guests: list  # answer them
+    questions: list  # [(number, question, [paragraph: [sentence, ...]])], in order
+    ask: object  # (number, answerer, question) -> the host's line
+    backchannels: list
+    min_s: float  # stop adding questions once the script is this long
+    seed: int
+    prompts: list = field(default_factory=list)  # Allison's [(file id, text)], if she is in
+
+
+def english_long_spec() -> LongSpec:
+    return LongSpec(
+        target=LONG_TARGET, host="joe", guests=["heart", "slt", "awb"], questions=faq_questions(),
+        ask=lambda number, who, q: f"Question {number}. {LONG_NAMES[who]}, {q[0].lower()}{q[1:]}",
+        backchannels=BACKCHANNELS, min_s=LONG_MIN_S, seed=LONG_SEED, prompts=allison_prompts())
+
+
+def long_script(renderer: Renderer, spec: LongSpec) -> list:
+    """Q&A turns until the script is spec.min_s long; who reads each paragraph is the speaker
+    furthest below their target share so far (with a little seeded randomness)."""
+    rng = np.random.Generator(np.random.PCG64(spec.seed))
+    talk = {k: 0.0 for k in spec.target}
     clock = 0.0
-    prompts = allison_prompts()
+    prompts = spec.prompts
+    host, guests = spec.host, spec.guests
     script = []
 
     def dur(speaker, text):
@@ -1035,7 +1057,7 @@ def long_script(renderer: Renderer) -> list:
 
     def deficit(k):
         total = sum(talk.values()) or 1.0
-        return LONG_TARGET[k] - talk[k] / total
+        return spec.target[k] - talk[k] / total
 
     def parts_of(speaker, sentences):
         """Sentences -> pieces of one to three sentences with pauses of 0.5-1.2 s between."""
@@ -1053,20 +1075,19 @@ def long_script(renderer: Renderer) -> list:
         return parts, lengths, pauses
 
     first = True
-    for number, question, paras in faq_questions():
-        if clock >= LONG_MIN_S:
+    for number, question, paras in spec.questions:
+        if clock >= spec.min_s:
             break
-        guests = ["heart", "slt", "awb"]
         answerer = max(guests, key=lambda k: deficit(k) + 0.05 * rng.random())
-        q = f"Question {number}. {LONG_NAMES[answerer]}, {question[0].lower()}{question[1:]}"
+        q = spec.ask(number, answerer, question)
         kw = {"at": 3.0} if first else {"gap": round(float(rng.uniform(0.5, 1.2)), 2)}
         first = False
-        floor_turn = T("joe", q, **kw)
-        add(floor_turn, dur("joe", q), 0.0)
+        floor_turn = T(host, q, **kw)
+        add(floor_turn, dur(host, q), 0.0)
         speaker = answerer
         for j, sentences in enumerate(paras):
             if j > 0:
-                pool = ["joe", answerer] + [g for g in guests if g != answerer and rng.random() < 0.3]
+                pool = [host, answerer] + [g for g in guests if g != answerer and rng.random() < 0.3]
                 speaker_next = max(pool, key=lambda k: deficit(k) + 0.03 * rng.random())
             else:
                 speaker_next = answerer
@@ -1086,13 +1107,13 @@ def long_script(renderer: Renderer) -> list:
             speaker = speaker_next
             # a listener nods along now and then
             if length > 8.0 and rng.random() < 0.35:
-                who = "joe" if speaker != "joe" else answerer if answerer != "joe" else "heart"
-                bc = BACKCHANNELS[int(rng.integers(len(BACKCHANNELS)))]
+                who = host if speaker != host else answerer if answerer != host else guests[0]
+                bc = spec.backchannels[int(rng.integers(len(spec.backchannels)))]
                 add(T(who, bc, inside=round(float(rng.uniform(0.25, 0.75)), 2)), dur(who, bc), 0.0)
         # Allison's prompts when she is furthest behind her share
-        if deficit("allison") > 0.02 and prompts:
+        if "allison" in spec.target and deficit("allison") > 0.02 and prompts:
             intro = f"Before question {number} ends, Allison has a few lines from the phone system."
-            add(T("joe", intro, gap=0.6), dur("joe", intro), 0.0)
+            add(T(host, intro, gap=0.6), dur(host, intro), 0.0)
             k = int(rng.integers(2, 6))
             take, prompts = prompts[:k], prompts[k:]
             parts, length, pauses = [], 0.0, 0.0
@@ -1108,6 +1129,126 @@ def long_script(renderer: Renderer) -> list:
     return script
 
 
+# ---------------------------------------------------------------- the long German sample
+#
+# Half an hour of the same kind of Q&A in German, built by scripts/make-samples --long-de into
+# ~/.cache/spacescribe/long-de: the German Debian FAQ (debian-faq-de, HTML) read by the German
+# sample's three espeak-ng voices, the host asking, the guests answering. The shipped German
+# sample has 974 words, too few to tell two engines apart by two points of WER (either moves by
+# that much when a window falls elsewhere); this one has several times as many.
+
+FAQ_DE_DIR = Path("/usr/share/doc/debian/FAQ/de")
+FAQ_DE_CHAPTERS = ["basic-defs", "getting-debian", "choosing", "compatibility", "software", "ftparchives",
+                   "pkg-basics", "pkgtools", "uptodate", "kernel", "customizing", "support", "contributing",
+                   "redistributing", "nextrelease", "faqinfo"]
+# SHA-256 over the chapters' files in this order (debian-faq-de 11.1).
+FAQ_DE_SHA256 = "7d4602d4111c1af01092bde17110ed300215d84076eb9d54033be11e1898d4d3"
+LONG_DE_TARGET = {"anna": 0.40, "bernd": 0.35, "clara": 0.25}
+LONG_DE_NAMES = {"bernd": "Bernd", "clara": "Clara"}
+LONG_DE_MIN_S = 1800.0
+LONG_DE_BACKCHANNELS = ["Ja.", "Genau.", "Richtig.", "Stimmt.", "Aha."]
+SPEECH_OK_DE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZäöüÄÖÜß ,.;:'?!-")
+ABBREVIATIONS_DE = (("z. B.", "zum Beispiel"), ("z.B.", "zum Beispiel"), ("d. h.", "das heißt"),
+                    ("d.h.", "das heißt"), ("u. a.", "unter anderem"), ("bzw.", "beziehungsweise"),
+                    ("usw.", "und so weiter"), ("ggf.", "gegebenenfalls"), ("evtl.", "eventuell"),
+                    ("ca.", "circa"), ("etc.", "und so weiter"), ("s. u.", "siehe unten"))
+
+
+def speakable_de(sentence: str) -> str | None:
+    """A German FAQ sentence cleaned for reading aloud, or None (numbers, links, paths,
+    commands, cross references, too short or too long)."""
+    import re
+
+    x = re.sub(r"\s*\([^()]*(?:http|/|Abschnitt|@)[^()]*\)", "", sentence)
+    for a, b in (("GNU/Linux", "GNU Linux"), ("GNU/kFreeBSD", "GNU kFreeBSD"), ("GNU/Hurd", "GNU Hurd"),
+                 ("und/oder", "und oder"), ("&", "und"), ("%", " Prozent")) + ABBREVIATIONS_DE:
+        x = x.replace(a, b)
+    for q in "\u201e\u201c\u201d\u201a\u2018\"":
+        x = x.replace(q, "")
+    x = x.replace("\u2019", "'").replace("\u2013", "-").replace("(", ", ").replace(")", ",")
+    x = re.sub(r"\s+([,.;:?!])", r"\1", " ".join(x.split()))
+    x = re.sub(r",+", ",", x).replace(",.", ".").replace(",?", "?").replace("!,", ",").lstrip(", ")
+    if "Abschnitt" in x or "http" in x or not x or not set(x) <= SPEECH_OK_DE:
+        return None
+    n = len(x.split())
+    if n < 4 or n > 50 or not x[0].isupper() or x[-1] not in ".?!":
+        return None
+    return x
+
+
+def faq_de_questions() -> list:
+    """[(number, question, [paragraph, ...])] of the German FAQ, chapter by chapter: each
+    question a heading that ends in a question mark, a paragraph a list of speakable sentences."""
+    import html
+    import re
+    from html.parser import HTMLParser
+
+    class Blocks(HTMLParser):
+        """(kind, text) of every h2 heading and p paragraph, in order."""
+        def __init__(self):
+            super().__init__()
+            self.out, self.kind, self.text = [], None, []
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("h2", "p"):
+                self.kind, self.text = tag, []
+
+        def handle_endtag(self, tag):
+            if tag == self.kind:
+                self.out.append((tag, " ".join("".join(self.text).split())))
+                self.kind = None
+
+        def handle_data(self, data):
+            if self.kind:
+                self.text.append(data)
+
+    paths = [FAQ_DE_DIR / f"{chapter}.de.html" for chapter in FAQ_DE_CHAPTERS]
+    for path in paths:
+        if not path.is_file():
+            sys.exit(f"missing {path} (apt-get install debian-faq-de)")
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in paths)).hexdigest()
+    if digest != FAQ_DE_SHA256:
+        sys.exit(f"{FAQ_DE_DIR}: sha256 {digest} over the chapters, expected {FAQ_DE_SHA256}")
+    out = []
+    for path in paths:
+        parser = Blocks()
+        parser.feed(html.unescape(path.read_text(encoding="utf-8")))
+        for kind, text in parser.out:
+            head = re.match(r"^(\d+\.\d+)\. (.*\?)$", text) if kind == "h2" else None
+            if head:
+                out.append((head.group(1), head.group(2), []))
+            elif kind == "p" and out:
+                sentences = [speakable_de(x) for x in re.split(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ])", text)]
+                sentences = [x for x in sentences if x]
+                if sentences:
+                    out[-1][2].append(sentences)
+    return [(n, speakable_de(q), paras) for n, q, paras in out if speakable_de(q) and paras]
+
+
+def german_long_spec() -> LongSpec:
+    return LongSpec(
+        target=LONG_DE_TARGET, host="anna", guests=["bernd", "clara"], questions=faq_de_questions(),
+        ask=lambda number, who, q: f"{LONG_DE_NAMES[who]}, {q}", backchannels=LONG_DE_BACKCHANNELS,
+        min_s=LONG_DE_MIN_S, seed=LONG_SEED)
+
+
+def build_long_de(out: Path, work: Path):
+    """The long German sample: long-de.m4a (96 kb/s AAC) and its references."""
+    import time
+
+    t0 = time.time()
+    out.mkdir(parents=True, exist_ok=True)
+    renderer = Renderer(work / "tts", None, {}, GERMAN_VOICES)
+    script = long_script(renderer, german_long_spec())
+    audio, turns = mix(script, renderer, {}, strict=False)
+    wav = work / "long-de.wav"
+    write_wav16(wav, audio)
+    encode(wav, out / "long-de.m4a", *M4A)
+    write_refs(out, "long-de", turns)
+    words = sum(len(p[2].split()) for t in turns for p in t.pieces)
+    print(f"long-de: {len(audio) / SR:.1f} s, {len(turns)} script turns, {words} words, built in {time.time() - t0:.0f} s")
+
+
 def build_long(out: Path, work: Path, joe_model: Path):
     """The hour-long sample: long.m4a (96 kb/s AAC, like a Space download) and its references."""
     import time
@@ -1118,7 +1259,7 @@ def build_long(out: Path, work: Path, joe_model: Path):
     files = {name: ALLISON_DIR / f"{name}.wav" for name, _ in prompts}
     texts = {f"FILE:{name}": text for name, text in prompts}
     renderer = Renderer(work / "tts", joe_model, files, LONG_VOICES)
-    script = long_script(renderer)
+    script = long_script(renderer, english_long_spec())
     used = [p.removeprefix("FILE:") for t in script for p in t.parts if isinstance(p, str) and p.startswith("FILE:")]
     manifest = "".join(f"{n} {sha256(files[n])}\\n" for n in used)
     digest = hashlib.sha256(manifest.encode()).hexdigest()
@@ -1144,9 +1285,14 @@ def main():
     ap.add_argument("--pyannote", type=Path, help="folder with sample.{wav,rttm,stm}")
     ap.add_argument("--joe-model", type=Path)
     ap.add_argument("--long", type=Path, help="build only the hour-long sample, into this folder")
+    ap.add_argument("--long-de", type=Path, help="build only the long German sample, into this folder")
     ap.add_argument("--german", action="store_true",
                     help="build only the German sample (needs only espeak-ng, sox and ffmpeg)")
     a = ap.parse_args()
+    if a.long_de:
+        a.work.mkdir(parents=True, exist_ok=True)
+        build_long_de(a.long_de, a.work)
+        return
     if a.german:
         a.out.mkdir(parents=True, exist_ok=True)
         a.work.mkdir(parents=True, exist_ok=True)
