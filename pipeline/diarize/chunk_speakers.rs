@@ -64,6 +64,11 @@ pub struct LocalRun {
     pub embedding: Option<Vec<f32>>,
     /// The embedding is of frames where someone else speaks too.
     pub overlapped: bool,
+    /// For a run that is all overlap: the embedding of its own audio alone, as a clip (its
+    /// frames' features each carry about 3 s of context, so they take in the voice it is
+    /// heard under; see `resegment::assign_runs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip: Option<Vec<f32>>,
 }
 
 /// Stretches of `active` frames (first, end), bridging gaps shorter than `min_gap` frames.
@@ -278,11 +283,22 @@ fn local_speakers(
                     Some(e) => (Some(e), false),
                     None => (embed(frames_of(span, false), MIN_OVERLAPPED_S)?, true),
                 };
+                // (At least `MIN_OVERLAPPED_S` of audio when it has an embedding: enough
+                // for a clip's.)
+                let clip = if overlapped && embedding.is_some() {
+                    let at = |i: usize| {
+                        (((frame0 + i as f64 * step) * SAMPLE_RATE) as usize).min(WINDOW_SAMPLES)
+                    };
+                    Some(embedder.embed(&windows[w][at(span.0)..at(span.1)])?)
+                } else {
+                    None
+                };
                 runs.push(LocalRun {
                     first: span.0,
                     end: span.1,
                     embedding,
                     overlapped,
+                    clip,
                 });
             }
             out.push(LocalSpeaker {
