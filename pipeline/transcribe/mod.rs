@@ -216,6 +216,26 @@ pub fn language_heard(probs: &[f32]) -> Option<String> {
     (p >= OTHER_LANGUAGE_MIN_P && !NEVER_SWITCHED_TO.contains(&best)).then(|| best.to_string())
 }
 
+/// What whisper's identification made of one speech region (see [`language_parts`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RegionLanguage {
+    /// Sure of this language ([`language_heard`]).
+    Heard(String),
+    /// Sure of none (or only of one never switched to); this one is the likeliest.
+    Leaning(String),
+    /// Too short to ask.
+    NotAsked,
+}
+
+/// The [`RegionLanguage`] of whisper's probabilities `probs` for a region.
+pub fn region_language(probs: &[f32]) -> RegionLanguage {
+    match (language_heard(probs), most_likely_language(probs)) {
+        (Some(lang), _) => RegionLanguage::Heard(lang),
+        (None, Some((lang, _))) => RegionLanguage::Leaning(lang.to_string()),
+        (None, None) => RegionLanguage::NotAsked,
+    }
+}
+
 /// A stretch of a chunk to be transcribed in one language.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LanguagePart {
@@ -225,23 +245,32 @@ pub struct LanguagePart {
 }
 
 /// A chunk from `start` to `end` cut where its language changes. `regions` are its speech
-/// regions in time order and `heard` the language identified on each (None where whisper
-/// was not sure, or the region was too short to ask): such a region goes with the one
-/// before it (at the start, with the first one heard). Runs of one language make a part;
-/// parts meet halfway through the pause between them. No region heard: one part in
-/// `fallback`.
+/// regions in time order and `heard` the language identified on each. A region whisper is
+/// not sure of that leans to `fallback` (the run's language) is in it: robotic German that
+/// whisper placed nowhere for sure, next to a region it heard as English, went to English
+/// with it (`long-de`: 38 s of a German run written in English). Any other region not heard
+/// for sure goes with the one before it (at the start, with the first one heard). Runs of
+/// one language make a part; parts meet halfway through the pause between them. No region
+/// heard: one part in `fallback`.
 pub fn language_parts(
     start: f64,
     end: f64,
     regions: &[(f64, f64)],
-    heard: &[Option<String>],
+    heard: &[RegionLanguage],
     fallback: &str,
 ) -> Vec<LanguagePart> {
-    let first_heard = heard.iter().flatten().next().map(String::as_str);
+    let first_heard = heard.iter().find_map(|h| match h {
+        RegionLanguage::Heard(lang) => Some(lang.as_str()),
+        _ => None,
+    });
     let mut current = first_heard.unwrap_or(fallback);
     let mut parts: Vec<LanguagePart> = Vec::new();
     for (&(a, b), lang) in regions.iter().zip(heard) {
-        current = lang.as_deref().unwrap_or(current);
+        current = match lang {
+            RegionLanguage::Heard(lang) => lang,
+            RegionLanguage::Leaning(lang) if lang == fallback => fallback,
+            _ => current,
+        };
         match parts.last_mut() {
             Some(last) if last.language == current => last.end = b,
             Some(last) => {
@@ -436,7 +465,8 @@ mod tests {
 
     #[test]
     fn a_chunk_is_cut_halfway_through_the_pause_where_its_language_changes() {
-        let some = |l: &str| Some(l.to_string());
+        let some = |l: &str| RegionLanguage::Heard(l.to_string());
+        let none = RegionLanguage::NotAsked;
         let regions = [
             (1.0, 8.0),
             (8.9, 12.0),
@@ -445,7 +475,13 @@ mod tests {
             (22.0, 28.0),
         ];
         // English, German, German, a short unsure region (goes with the German), English.
-        let heard = [some("en"), some("de"), None, None, some("en")];
+        let heard = [
+            some("en"),
+            some("de"),
+            none.clone(),
+            none.clone(),
+            some("en"),
+        ];
         let parts = language_parts(0.5, 29.0, &regions, &heard, "fr");
         let part = |start: f64, end: f64, language: &str| LanguagePart {
             start,
@@ -461,10 +497,21 @@ mod tests {
             ]
         );
         // Unsure regions at the start go with the first one heard.
-        let parts = language_parts(0.0, 10.0, &regions[..2], &[None, some("de")], "en");
+        let parts = language_parts(0.0, 10.0, &regions[..2], &[none.clone(), some("de")], "en");
         assert_eq!(parts, vec![part(0.0, 10.0, "de")]);
+        // A region whisper is unsure of that leans to the run's language stays in it, where
+        // one leaning elsewhere (here to Welsh, never switched to) goes with its neighbour.
+        let lean = |l: &str| RegionLanguage::Leaning(l.to_string());
+        let parts = language_parts(
+            0.0,
+            29.0,
+            &regions[..3],
+            &[lean("cy"), some("en"), lean("de")],
+            "de",
+        );
+        assert_eq!(parts, vec![part(0.0, 12.2, "en"), part(12.2, 29.0, "de")]);
         // Nothing heard: the whole chunk in the fallback.
-        let parts = language_parts(0.0, 10.0, &regions[..2], &[None, None], "en");
+        let parts = language_parts(0.0, 10.0, &regions[..2], &[none.clone(), none], "en");
         assert_eq!(parts, vec![part(0.0, 10.0, "en")]);
         assert_eq!(
             language_parts(0.0, 10.0, &[], &[], "en"),

@@ -17,8 +17,9 @@ use super::quality::{
 };
 use super::words::{tokens_to_words, TimedToken};
 use super::{
-    language_heard, language_parts, language_unsure, most_likely_language, other_language_heard,
-    ChunkTranscriber, ChunkTranscript, LanguageLatch, LanguagePart, MIN_SPEECH_TO_LATCH_S,
+    language_parts, language_unsure, most_likely_language, other_language_heard, region_language,
+    ChunkTranscriber, ChunkTranscript, LanguageLatch, LanguagePart, RegionLanguage,
+    MIN_SPEECH_TO_LATCH_S,
 };
 use crate::profile::{self, Stage};
 use crate::segment::Chunk;
@@ -555,7 +556,7 @@ impl WhisperWorker {
 
     /// `identify_language` on a stretch of the chunk, said on stderr with
     /// `SPACESCRIBE_DEBUG` (apart from the run's own detection, which tests count).
-    fn stretch_language(&mut self, chunk: &Chunk, from: f64, to: f64) -> Result<Option<String>> {
+    fn stretch_language(&mut self, chunk: &Chunk, from: f64, to: f64) -> Result<RegionLanguage> {
         let t0 = std::time::Instant::now();
         let probs = self.identify_language(chunk, from, to)?;
         if debug_enabled() {
@@ -566,7 +567,9 @@ impl WhisperWorker {
                 t0.elapsed().as_secs_f64()
             );
         }
-        Ok(probs.as_deref().and_then(language_heard))
+        Ok(probs
+            .as_deref()
+            .map_or(RegionLanguage::NotAsked, region_language))
     }
 
     /// Whisper's language probabilities (indexed by its language ids) for up to
@@ -636,9 +639,8 @@ impl WhisperWorker {
         }
         doubtful.sort_by(|x, y| x.0.total_cmp(&y.0));
         for &(_, a, b) in doubtful.iter().take(MAX_DOUBTFUL_SPANS) {
-            if self
-                .stretch_language(chunk, a, b)?
-                .is_some_and(|lang| lang != expected)
+            if matches!(self.stretch_language(chunk, a, b)?,
+                RegionLanguage::Heard(lang) if lang != expected)
             {
                 return Ok(true);
             }
@@ -655,7 +657,7 @@ impl WhisperWorker {
             heard.push(if b - a >= MIN_PART_LANGUAGE_S {
                 self.stretch_language(chunk, a, b)?
             } else {
-                None
+                RegionLanguage::NotAsked
             });
         }
         Ok(language_parts(
