@@ -962,12 +962,21 @@ def speakable(sentence: str) -> str | None:
     x = x.replace("(", ", ").replace(")", ",")
     for a, b in (("e.g.", "for example"), ("i.e.", "that is"), ("etc.", "and so on"), ("vs.", "versus")):
         x = x.replace(a, b)
+    return fit_to_read(x, "Section", SPEECH_OK, 60)
+
+
+def fit_to_read(x: str, cross_reference: str, ok_chars: set, max_words: int) -> str | None:
+    """What both FAQ cleaners end with: spaces and commas tidied, then None unless the
+    sentence can be read aloud - no cross reference or link left, only ok_chars, 4 to
+    max_words words, a capital first and an end mark last."""
+    import re
+
     x = re.sub(r"\s+([,.;:?!])", r"\1", " ".join(x.split()))
     x = re.sub(r",+", ",", x).replace(",.", ".").replace(",?", "?")
-    if "Section" in x or "http" in x or not set(x) <= SPEECH_OK:
+    if cross_reference in x or "http" in x or not set(x) <= ok_chars:
         return None
     n = len(x.split())
-    if n < 4 or n > 60 or not x[0].isupper() or x[-1] not in ".?!":
+    if n < 4 or n > max_words or not x[0].isupper() or x[-1] not in ".?!":
         return None
     return x
 
@@ -1166,14 +1175,9 @@ def speakable_de(sentence: str) -> str | None:
     for q in "\u201e\u201c\u201d\u201a\u2018\"":
         x = x.replace(q, "")
     x = x.replace("\u2019", "'").replace("\u2013", "-").replace("(", ", ").replace(")", ",")
-    x = re.sub(r"\s+([,.;:?!])", r"\1", " ".join(x.split()))
-    x = re.sub(r",+", ",", x).replace(",.", ".").replace(",?", "?").replace("!,", ",").lstrip(", ")
-    if "Abschnitt" in x or "http" in x or not x or not set(x) <= SPEECH_OK_DE:
-        return None
-    n = len(x.split())
-    if n < 4 or n > 50 or not x[0].isupper() or x[-1] not in ".?!":
-        return None
-    return x
+    # A parenthesis that opened the sentence or followed an exclamation leaves a comma behind.
+    x = re.sub(r"!\s*,", ",", x).strip().lstrip(", ")
+    return fit_to_read(x, "Abschnitt", SPEECH_OK_DE, 50)
 
 
 def faq_de_questions() -> list:
