@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub mod chunk_speakers;
 pub mod cluster;
 pub mod cpu_kernels;
+pub mod discriminant;
 pub mod embed;
 pub mod fbank;
 pub mod online;
@@ -114,9 +115,10 @@ pub fn label_speakers(
     // matches, say who speaks in each frame, overlaps included.
     let heard = (!locals.is_empty()).then(|| {
         let assignment = resegment::assign_locals(locals, &centroids);
+        let projection = discriminant::SpeakerProjection::fit(&embeddings, &labels, &centroids);
         let end = speech.iter().map(|r| r.1).fold(0.0, f64::max);
         let frames = (end / turns::FRAME_S).ceil() as usize;
-        let runs = resegment::assign_runs(locals, &assignment, &centroids);
+        let runs = resegment::assign_runs(locals, &assignment, &centroids, projection.as_ref());
         resegment::frame_speaker_sets(locals, &runs, centroids.len(), frames, turns::FRAME_S)
     });
     let voiced = pauses::without_pauses(speech, pauses);
