@@ -117,7 +117,8 @@ pub type RunSpeakers = Vec<Vec<(usize, usize, Option<usize>)>>;
 /// `RUN_MARGIN` closer to another speaker whom no other local speaker of the window
 /// active during the run stands for. With more than three voices in a window (the
 /// segmentation model's limit) it gives two of them to one local speaker; their runs part
-/// them again.
+/// them again. A run heard only under someone else's voice is first judged by its clip on
+/// `projection`'s axes (the recording's own, when it has three speakers or more).
 pub fn assign_runs(
     locals: &[LocalSpeaker],
     assignment: &[Option<usize>],
