@@ -85,7 +85,8 @@ impl SpeakerProjection {
     }
 
     /// On the axes, L2-normalised. Not centred first, as scikit-learn's eigen solver does
-    /// not: on the samples centring named fewer voices right (`long`: 49 -> 40 of 89).
+    /// not: centred, fewer voices were named right (`long`, measured offline with a fixed
+    /// shrinkage of 0.1 and a lead of 0.4: 49 of 89 right and 20 wrong, against 57 and 12).
     fn project(&self, embedding: &[f32]) -> DVector<f64> {
         let x = DVector::from_iterator(embedding.len(), embedding.iter().map(|&v| v as f64));
         let p = &self.axes * x;
@@ -106,7 +107,7 @@ fn as_matrix(rows: &[&Vec<f32>]) -> DMatrix<f64> {
 /// Covariance of the rows of `x` (samples by features), shrunk toward a multiple of the
 /// identity by the Ledoit-Wolf estimate of how much, on features scaled to unit variance
 /// (as scikit-learn's LDA does with `shrinkage="auto"`), and scaled back.
-pub fn shrunk_covariance(x: &DMatrix<f64>) -> DMatrix<f64> {
+fn shrunk_covariance(x: &DMatrix<f64>) -> DMatrix<f64> {
     let (n, p) = x.shape();
     let mut z = x.clone();
     let mut scale = vec![1.0; p];

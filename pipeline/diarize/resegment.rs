@@ -639,8 +639,9 @@ mod tests {
     }
 
     fn unit(v: &[f32]) -> Vec<f32> {
-        let n = dot(v, v).sqrt();
-        v.iter().map(|x| x / n).collect()
+        let mut v = v.to_vec();
+        crate::diarize::embed::normalize(&mut v);
+        v
     }
 
     #[test]
