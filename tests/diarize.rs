@@ -92,6 +92,69 @@ fn interview_speakers_are_counted_and_the_dominant_one_is_right() {
     assert!(read(&dir.path().join("interview.vtt")).contains("<v SPEAKER_0"));
 }
 
+/// `SPACESCRIBE_DIARIZE_DUMP` (for `scripts/diarize-diagnose`): the dump speaks of the
+/// same speakers as the RTTM, and of the whole recording.
+#[test]
+fn the_diarization_dump_names_the_rttm_speakers() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    let dump_path = dir.path().join("dump.json");
+    let out = dir.path().to_str().unwrap();
+    let input = sample("interview.wav");
+    let o = spacescribe_with_env(
+        &[
+            "transcribe",
+            "--quiet",
+            "--model",
+            "tiny.en",
+            "--formats",
+            "rttm",
+            "--out",
+            out,
+            input.to_str().unwrap(),
+        ],
+        &[("SPACESCRIBE_DIARIZE_DUMP", dump_path.to_str().unwrap())],
+    );
+    assert!(o.status.success(), "spacescribe failed: {}", stderr(&o));
+    let dump: serde_json::Value = serde_json::from_str(&read(&dump_path)).unwrap();
+    let rttm_speakers: std::collections::BTreeSet<String> =
+        read(&dir.path().join("interview.rttm"))
+            .lines()
+            .map(|l| l.split_whitespace().nth(7).unwrap().to_string())
+            .collect();
+    let named = |key: &str| -> std::collections::BTreeSet<String> {
+        dump[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|x| x["speaker"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(named("windows"), rttm_speakers, "{}", dump["windows"]);
+    assert!(named("runs").is_subset(&rttm_speakers));
+    let heard_speakers: std::collections::BTreeSet<String> = dump["heard"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|h| h["speakers"].as_array().unwrap().iter())
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(heard_speakers, rttm_speakers);
+    // The heard stretches follow one another from 0 to past the last speech.
+    let heard = dump["heard"].as_array().unwrap();
+    assert_eq!(heard[0]["start"].as_f64(), Some(0.0));
+    for pair in heard.windows(2) {
+        assert!(
+            (pair[0]["end"].as_f64().unwrap() - pair[1]["start"].as_f64().unwrap()).abs() < 1e-6
+        );
+    }
+    let last_speech = dump["speech"].as_array().unwrap().last().unwrap()[1]
+        .as_f64()
+        .unwrap();
+    assert!(heard.last().unwrap()["end"].as_f64().unwrap() >= last_speech - 0.01);
+    assert!(last_speech > 60.0, "the interview runs 75 s: {last_speech}");
+}
+
 #[test]
 fn a_given_count_renames_and_no_diarize() {
     require_models();

@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub mod chunk_speakers;
 pub mod cluster;
 pub mod cpu_kernels;
+pub mod diagnostics;
 pub mod discriminant;
 pub mod embed;
 pub mod fbank;
@@ -113,16 +114,19 @@ pub fn label_speakers(
         .collect();
     // The segmentation's local speakers, each taken for the clustered speaker its voice
     // matches, say who speaks in each frame, overlaps included.
-    let heard = (!locals.is_empty()).then(|| {
+    let resegmented = (!locals.is_empty()).then(|| {
         let assignment = resegment::assign_locals(locals, &centroids);
         let projection = discriminant::SpeakerProjection::fit(&embeddings, &labels, &centroids);
         let end = speech.iter().map(|r| r.1).fold(0.0, f64::max);
         let frames = (end / turns::FRAME_S).ceil() as usize;
         let runs = resegment::assign_runs(locals, &assignment, &centroids, projection.as_ref());
-        resegment::frame_speaker_sets(locals, &runs, centroids.len(), frames, turns::FRAME_S)
+        let heard =
+            resegment::frame_speaker_sets(locals, &runs, centroids.len(), frames, turns::FRAME_S);
+        (runs, heard)
     });
+    let heard = resegmented.as_ref().map(|(_, heard)| heard.as_slice());
     let voiced = pauses::without_pauses(speech, pauses);
-    let (turns, map) = label_turns_scored(&spans, &scores, &voiced, heard.as_deref());
+    let (turns, map) = label_turns_scored(&spans, &scores, &voiced, heard);
     let n = map.iter().flatten().max().map_or(0, |m| m + 1);
     // Voice profile of each final speaker: the sum of its windows (compared by cosine).
     let mut profiles = vec![vec![0.0f32; embeddings[0].len()]; n];
@@ -139,6 +143,13 @@ pub fn label_speakers(
         if let Some(slot) = names.iter_mut().find(|n| *n == label) {
             *slot = name.clone();
         }
+    }
+    if let Some(path) = diagnostics::dump_path() {
+        let (runs, heard) = resegmented.unwrap_or_default();
+        let dump = diagnostics::build(
+            windows, &labels, locals, &runs, &heard, speech, pauses, &map, &names,
+        );
+        diagnostics::write(&path, &dump);
     }
     t.turns = turns;
     t.speakers = names;
