@@ -108,10 +108,18 @@ def main():
     ap.add_argument("--model", default="tiny.en")
     ap.add_argument("--keep", help="keep the RTTM and the dump in this folder")
     a = ap.parse_args()
-    out_dir = a.keep or tempfile.mkdtemp(prefix="diagnose-")
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    hyp_path, dump = run_spacescribe(a.audio, a.model, out_dir)
-    ref, hyp = read_rttm(a.reference), read_rttm(hyp_path)
+    for path in (a.audio, a.reference):
+        if not Path(path).is_file():
+            sys.exit(f"error: {path}: no such file")
+    if a.keep:
+        Path(a.keep).mkdir(parents=True, exist_ok=True)
+        hyp_path, dump = run_spacescribe(a.audio, a.model, a.keep)
+        hyp = read_rttm(hyp_path)
+    else:
+        with tempfile.TemporaryDirectory(prefix="diagnose-") as out_dir:
+            hyp_path, dump = run_spacescribe(a.audio, a.model, out_dir)
+            hyp = read_rttm(hyp_path)
+    ref = read_rttm(a.reference)
     n = int(max(e for _, e, _ in ref + hyp) / FRAME_S) + 2
     ref_names = sorted({s for *_, s in ref})
     hyp_names = sorted({s for *_, s in hyp})
@@ -224,7 +232,7 @@ def main():
     print(f"   nobody under the floor holder:   named {judged[(False, 'right')] + judged[(False, 'wrong')]}, "
           f"left to nobody {judged[(False, 'nobody')]}")
     if a.keep:
-        print(f"\n(RTTM and dump kept in {out_dir})")
+        print(f"\n(RTTM and dump kept in {a.keep})")
 
 
 if __name__ == "__main__":
