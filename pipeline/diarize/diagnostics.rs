@@ -1,8 +1,9 @@
-//! What the speaker labelling decided and why, for `scripts/diarize-diagnose`: with
+//! What the speaker labelling decided, for `scripts/diarize-diagnose`: with
 //! `SPACESCRIBE_DIARIZE_DUMP=FILE` set, a run writes its embedding windows and their
 //! speakers, every run of the segmentation's local speakers and the speaker it was given,
 //! who the segmentation hears frame by frame, the VAD's speech and the quiet pauses, all in
-//! seconds and under the speakers' final names (those of the RTTM). The script sets them
+//! seconds and under the speakers' final names (those of the RTTM); with several inputs
+//! each overwrites the last one's. The script sets them
 //! against a reference RTTM: where missed speech and false alarms come from, how far turn
 //! starts and ends are off per speaker, which backchannels were found, named wrong, heard
 //! where nobody spoke or missed.
