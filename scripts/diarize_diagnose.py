@@ -90,6 +90,29 @@ def overlap(a, b, c, d):
     return min(b, d) - max(a, c)
 
 
+def judge_backchannels(ref, hyp):
+    """Per reference speaker: the backchannels found for them (`hyp`'s speakers already
+    named as the reference's) that are theirs ("right"), someone else's ("wrong"), nobody's
+    ("nobody"), and theirs not found ("missed"), each as (start, end, speaker, floor holder);
+    and how many the reference has ("reference")."""
+    ref_bc, hyp_bc = backchannels(ref), backchannels(hyp)
+    near = lambda x, y: overlap(x[0], x[1], y[0], y[1]) > -0.1
+    out = {}
+    for who in sorted({s for *_, s in ref}):
+        mine = [b for b in hyp_bc if b[2] == who]
+        right = [b for b in mine if any(r[2] == who and near(b, r) for r in ref_bc)]
+        wrong = [b for b in mine if b not in right and any(near(b, r) for r in ref_bc)]
+        out[who] = {
+            "right": right,
+            "wrong": wrong,
+            "nobody": [b for b in mine if b not in right and b not in wrong],
+            "missed": [r for r in ref_bc if r[2] == who
+                       and not any(b[2] == who and near(b, r) for b in hyp_bc)],
+            "reference": sum(1 for r in ref_bc if r[2] == who),
+        }
+    return out
+
+
 def run_spacescribe(audio, model, out_dir):
     dump = Path(out_dir) / "diarize-dump.json"
     env = {**os.environ, "SPACESCRIBE_DIARIZE_DUMP": str(dump)}
@@ -188,22 +211,14 @@ def main():
         print(f"   {who}: " + "; ".join(line))
 
     # 3. Backchannels.
-    ref_bc = backchannels(ref)
-    hyp_bc = [(s, e, to_ref.get(w, w), to_ref.get(o, o)) for s, e, w, o in backchannels(hyp)]
     print("\n3. Backchannels per speaker: found right / given to this speaker but someone "
           "else's / found where nobody made one / missed (of the reference's):")
+    judged = judge_backchannels(ref, [(s, e, to_ref.get(w, w)) for s, e, w in hyp])
+    at = lambda xs: (" (" + ", ".join(f"{x[0]:.1f}" for x in xs[:6]) + (" ..." if len(xs) > 6 else "") + ")") if xs else ""
     for who in ref_names:
-        mine = [b for b in hyp_bc if b[2] == who]
-        right = [b for b in mine if any(r[2] == who and overlap(b[0], b[1], r[0], r[1]) > -0.1 for r in ref_bc)]
-        wrong = [b for b in mine if b not in right
-                 and any(overlap(b[0], b[1], r[0], r[1]) > -0.1 for r in ref_bc)]
-        nobody = [b for b in mine if b not in right and b not in wrong]
-        missed = [r for r in ref_bc if r[2] == who
-                  and not any(b[2] == who and overlap(b[0], b[1], r[0], r[1]) > -0.1 for b in hyp_bc)]
-        n_ref_bc = sum(1 for r in ref_bc if r[2] == who)
-        at = lambda xs: (" (" + ", ".join(f"{x[0]:.1f}" for x in xs[:6]) + (" ..." if len(xs) > 6 else "") + ")") if xs else ""
-        print(f"   {who}: {len(right)} / {len(wrong)}{at(wrong)} / {len(nobody)}{at(nobody)} / "
-              f"{len(missed)}{at(missed)} of {n_ref_bc}")
+        j = judged[who]
+        print(f"   {who}: {len(j['right'])} / {len(j['wrong'])}{at(j['wrong'])} / "
+              f"{len(j['nobody'])}{at(j['nobody'])} / {len(j['missed'])}{at(j['missed'])} of {j['reference']}")
 
     # 4. Runs heard only under another voice.
     judged = collections.Counter()

@@ -23,6 +23,7 @@ from pyannote.core import Annotation, Segment
 from pyannote.metrics.diarization import DiarizationErrorRate
 
 from textnorm import normalize
+from diarize_diagnose import judge_backchannels
 
 ROOT = Path(__file__).resolve().parent.parent
 AUDIO = {"interview": "interview.wav", "panel": "panel.flac", "pyannote-sample": "pyannote-sample.wav",
@@ -171,6 +172,10 @@ def main():
             hs = hyp_stats.get(inverse.get(r), {})
             counts[r] = {k: (rs[k], hs.get(k, 0)) for k in ("turns", "interruptions_made", "backchannels")}
         counts_ok = all(count_ok(a, b) for c in counts.values() for a, b in c.values())
+        # The counts can agree while the backchannels found are someone else's or nobody's.
+        segments = lambda ann, name=lambda l: l: [(s.start, s.end, name(l)) for s, _, l in ann.itertracks(yield_label=True)]
+        judged = judge_backchannels(segments(ref), segments(hyp, lambda l: mapping.get(l, l)))
+        backchannels_right = {r: len(judged[r]["right"]) if r in judged else 0 for r in counts}
         dominant_ok = max(ref_sh, key=ref_sh.get) == max(mapped, key=mapped.get)
         hyp_text = " ".join(s["text"] for s in doc["segments"])
         ref_text = (refs / f"{name}.ref.txt").read_text()
@@ -179,6 +184,7 @@ def main():
         cp = cpwer(ref_words_by_speaker(name), hyp_words_by_speaker(doc, lang))
         rows.append({"sample": name, "der_collar_0.25": d_c, "der_no_collar": d_0, "der_no_collar_parts": d_0_parts, "wer": w, "cpwer": cp,
                      "share_error_per_speaker": share_errs, "counts_ref_found": counts, "counts_ok": counts_ok,
+                     "backchannels_found_right": backchannels_right,
                      "speakers_ref": len(ref.labels()), "speakers_found": len(hyp.labels()),
                      "max_share_error": share_err, "dominant_right": dominant_ok, "wall_s": wall})
     print(f"model {a.model}" + (f", beam size {a.beam_size}" if a.beam_size else "") + "\n")
@@ -190,13 +196,15 @@ def main():
               f"{100*r['cpwer']:.1f}% | {r['speakers_ref']}/{r['speakers_found']} | {100*r['max_share_error']:.1f} pts | "
               f"{'yes' if r['dominant_right'] else 'NO'} | {'yes' if r['counts_ok'] else 'NO'} | {r['wall_s']:.1f} |")
     print("\nPer speaker: share error (points, found - reference); turns, interruptions made, "
-          "backchannels as reference/found (* = off by more than 1 and 10%)\n")
-    print("| sample | speaker | share error | turns | interruptions | backchannels |")
-    print("|---|---|---|---|---|---|")
+          "backchannels as reference/found (* = off by more than 1 and 10%); of the backchannels "
+          "found, how many are that speaker's own in the reference\n")
+    print("| sample | speaker | share error | turns | interruptions | backchannels | backchannels right |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         for spk, c in r["counts_ref_found"].items():
             cells = [f"{a}/{b}{'' if count_ok(a, b) else ' *'}" for a, b in c.values()]
-            print(f"| {r['sample']} | {spk} | {100*r['share_error_per_speaker'][spk]:+.1f} | " + " | ".join(cells) + " |")
+            print(f"| {r['sample']} | {spk} | {100*r['share_error_per_speaker'][spk]:+.1f} | " + " | ".join(cells)
+                  + f" | {r['backchannels_found_right'][spk]} |")
     if a.json:
         Path(a.json).write_text(json.dumps(rows, indent=2))
 
