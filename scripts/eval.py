@@ -173,8 +173,8 @@ def main():
             counts[r] = {k: (rs[k], hs.get(k, 0)) for k in ("turns", "interruptions_made", "backchannels")}
         counts_ok = all(count_ok(a, b) for c in counts.values() for a, b in c.values())
         # The counts can agree while the backchannels found are someone else's or nobody's.
-        segments = lambda ann, name=lambda l: l: [(s.start, s.end, name(l)) for s, _, l in ann.itertracks(yield_label=True)]
-        judged = judge_backchannels(segments(ref), segments(hyp, lambda l: mapping.get(l, l)))
+        tracks = lambda ann: [(s.start, s.end, l) for s, _, l in ann.itertracks(yield_label=True)]
+        judged = judge_backchannels(tracks(ref), [(s, e, mapping.get(l, l)) for s, e, l in tracks(hyp)])
         backchannels_right = {r: len(judged[r]["right"]) if r in judged else 0 for r in counts}
         dominant_ok = max(ref_sh, key=ref_sh.get) == max(mapped, key=mapped.get)
         hyp_text = " ".join(s["text"] for s in doc["segments"])

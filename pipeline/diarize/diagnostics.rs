@@ -21,7 +21,7 @@ use super::turns::FRAME_S;
 use super::SpeakerWindow;
 
 /// The environment variable naming the dump file.
-pub const DUMP_VARIABLE: &str = "SPACESCRIBE_DIARIZE_DUMP";
+const DUMP_VARIABLE: &str = "SPACESCRIBE_DIARIZE_DUMP";
 
 /// Where to write the dump, when asked for.
 pub fn dump_path() -> Option<PathBuf> {
@@ -151,8 +151,8 @@ pub fn build(
 /// dump is for diagnosis, the transcript is what was asked for).
 pub fn write(path: &std::path::Path, dump: &Dump) {
     let result = serde_json::to_vec(dump)
-        .map_err(anyhow::Error::from)
-        .and_then(|bytes| std::fs::write(path, bytes).map_err(anyhow::Error::from));
+        .map_err(std::io::Error::from)
+        .and_then(|bytes| std::fs::write(path, bytes));
     if let Err(e) = result {
         eprintln!(
             "warning: could not write the diarization dump {}: {e}",
