@@ -10,7 +10,9 @@ common), and prints:
 2. per reference speaker, how far the starts and ends of their stretches are off (negative:
    early) - the part of DER without collar that is boundaries;
 3. per speaker, backchannels (under 1 s, inside another's stretch) found right, given to
-   the wrong person, found where nobody made one, and missed;
+   the wrong person, found where nobody made one, and missed; what the segmentation's runs
+   made of the missed ones, and so the most the count could reach with every run the
+   segmentation hears named right (what is past that needs a segmentation that hears more);
 4. the runs the segmentation hears only under someone else's voice: named right, named
    wrong, left to nobody; and those where the reference has nobody under the floor holder.
 
@@ -111,6 +113,23 @@ def judge_backchannels(ref, hyp):
             "reference": sum(1 for r in ref_bc if r[2] == who),
         }
     return out
+
+
+def missed_heard_as(bc, runs, to_ref):
+    """What the segmentation's runs made of a reference backchannel `bc` (start, end,
+    speaker, floor holder) that was not found: "theirs" (a run named its speaker, lost later
+    in the turns or the statistics), "someone else", "nobody" (a run no rule named), or
+    "not heard" (no run but the floor holder's covers a tenth of a second of it, or half of
+    a shorter one)."""
+    a, b, who, floor = bc
+    named = [to_ref.get(r["speaker"]) if r["speaker"] else None
+             for r in runs if overlap(a, b, r["start"], r["end"]) >= min(0.1, 0.5 * (b - a))]
+    named = [n for n in named if n != floor]
+    if who in named:
+        return "theirs"
+    if any(n is not None for n in named):
+        return "someone else"
+    return "nobody" if named else "not heard"
 
 
 def run_spacescribe(audio, model, out_dir):
@@ -219,6 +238,17 @@ def main():
         j = judged[who]
         print(f"   {who}: {len(j['right'])} / {len(j['wrong'])}{at(j['wrong'])} / "
               f"{len(j['nobody'])}{at(j['nobody'])} / {len(j['missed'])}{at(j['missed'])} of {j['reference']}")
+    print("   Of the missed, what the segmentation's runs made of them: heard and named theirs "
+          "(lost in the turns) / named someone else / left to nobody / not heard under the "
+          "floor holder at all; and the most the segmentation allows, every heard one named "
+          "right and nothing else credited (* = still off by more than 1 and 10%):")
+    for who in ref_names:
+        j = judged[who]
+        heard_as = collections.Counter(missed_heard_as(b, dump["runs"], to_ref) for b in j["missed"])
+        best = len(j["right"]) + sum(k for v, k in heard_as.items() if v != "not heard")
+        off = abs(best - j["reference"]) > max(1, 0.1 * j["reference"])
+        print(f"   {who}: {heard_as['theirs']} / {heard_as['someone else']} / {heard_as['nobody']} / "
+              f"{heard_as['not heard']}; at most {best} of {j['reference']}{' *' if off else ''}")
 
     # 4. Runs heard only under another voice.
     judged = collections.Counter()
