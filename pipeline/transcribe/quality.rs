@@ -133,6 +133,34 @@ pub fn decoding_looped(ids: &[i32], timestamp_base: i32) -> bool {
     token_entropy(&judged[judged.len() - ENTROPY_WINDOW_TOKENS..]) < ENTROPY_THRESHOLD as f64
 }
 
+/// Whether a decoded window fails the tests that send it to the next temperature:
+/// whisper.cpp's (the entropy of its last tokens, [`decoding_looped`]), faster-whisper's
+/// (the text's compression ratio over `COMPRESSION_RATIO_THRESHOLD`), and both engines'
+/// average token log-probability under `LOGPROB_THRESHOLD` where whisper does not take
+/// the window for silence; and a phrase said twice in a row ([`looks_looped`], over the
+/// window's `speech_seconds`), the loop a beam search falls into before the others see it
+/// (base on the panel: "The shops are empty now." three times where greedy decoding heard
+/// the sentence). `ids` are every token of the window (text and timestamps) and
+/// `logprob_sum` their log-probabilities' sum. A window with no tokens has nothing to
+/// judge. Used where spacescribe runs the fallback itself (after a beam search).
+pub fn window_needs_fallback(
+    ids: &[i32],
+    logprob_sum: f32,
+    no_speech_prob: f32,
+    text: &str,
+    speech_seconds: f64,
+    timestamp_base: i32,
+) -> bool {
+    if ids.is_empty() {
+        return false;
+    }
+    let avg_logprob = logprob_sum / ids.len() as f32;
+    decoding_looped(ids, timestamp_base)
+        || compression_ratio(text) > COMPRESSION_RATIO_THRESHOLD
+        || looks_looped(text, speech_seconds)
+        || (avg_logprob < LOGPROB_THRESHOLD && no_speech_prob < NO_SPEECH_THRESHOLD)
+}
+
 /// Entropy (natural log) of the token distribution in `ids`.
 fn token_entropy(ids: &[i32]) -> f64 {
     let mut sorted = ids.to_vec();
@@ -326,5 +354,50 @@ mod tests {
         assert!(!decoding_looped(&open, TS));
         // No timestamp at all.
         assert!(!decoding_looped(&[7; 40], TS));
+    }
+
+    #[test]
+    fn a_window_falls_back_on_a_loop_repeated_text_or_unsure_tokens() {
+        const TS: i32 = 50_363;
+        // 40 distinct tokens between timestamps, sure of them (log-probability -0.2 each).
+        let mut varied: Vec<i32> = vec![TS + 1];
+        varied.extend(0..40);
+        varied.push(TS + 900);
+        let sure = -0.2 * varied.len() as f32;
+        let text = "Two things we found the money for the toilets and the lighting.";
+        assert!(!window_needs_fallback(&varied, sure, 0.01, text, 5.0, TS));
+        // The same tokens, unsure of them (-1.5 each): fallback, unless whisper takes the
+        // window for silence.
+        let unsure = -1.5 * varied.len() as f32;
+        assert!(window_needs_fallback(&varied, unsure, 0.01, text, 5.0, TS));
+        assert!(!window_needs_fallback(&varied, unsure, 0.9, text, 5.0, TS));
+        // Text that repeats itself (compression ratio over 2.4), however sure.
+        let looped = "And the mageham. ".repeat(14);
+        assert!(window_needs_fallback(
+            &varied, sure, 0.01, &looped, 17.0, TS
+        ));
+        // A sentence said three times: too little to compress, but a phrase twice in a row.
+        let thrice = "It is quiet. The shops are empty now. ".to_string()
+            + &"The shops are empty now. ".repeat(2);
+        assert!(compression_ratio(&thrice) <= COMPRESSION_RATIO_THRESHOLD);
+        assert!(window_needs_fallback(
+            &varied, sure, 0.01, &thrice, 26.0, TS
+        ));
+        // A token loop (whisper.cpp's entropy test).
+        let mut ids = vec![TS + 1];
+        for i in 0..10 {
+            ids.extend([100, 101, 102]);
+            ids.push(TS + 50 * (i + 1));
+        }
+        assert!(window_needs_fallback(
+            &ids,
+            -0.1 * ids.len() as f32,
+            0.01,
+            "x",
+            5.0,
+            TS
+        ));
+        // Nothing decoded: nothing to judge.
+        assert!(!window_needs_fallback(&[], 0.0, 0.01, "", 5.0, TS));
     }
 }

@@ -4,7 +4,7 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use anyhow::{anyhow, bail, Context, Result};
 use whisper_rs::{
@@ -12,8 +12,8 @@ use whisper_rs::{
 };
 
 use super::quality::{
-    covered_fraction, decoding_looped, judge, looks_looped, skipped_speech, SegmentScores,
-    ENTROPY_THRESHOLD,
+    covered_fraction, decoding_looped, judge, looks_looped, skipped_speech, window_needs_fallback,
+    SegmentScores, ENTROPY_THRESHOLD,
 };
 use super::words::{tokens_to_words, TimedToken};
 use super::{
@@ -59,6 +59,8 @@ pub struct WhisperModel {
     ctx: Arc<WhisperContext>,
     path: PathBuf,
     eot: i32,
+    /// whisper's `<|0.00|>`: every token id from it up is a timestamp.
+    timestamp_base: i32,
     multilingual: bool,
 }
 
@@ -84,6 +86,7 @@ impl WhisperModel {
         .map_err(|e| anyhow!("cannot load whisper model {}: {e:?}", path.display()))?;
         Ok(Self {
             eot: ctx.token_eot(),
+            timestamp_base: ctx.token_beg(),
             multilingual: ctx.is_multilingual(),
             ctx: Arc::new(ctx),
             path: path.to_path_buf(),
@@ -120,6 +123,7 @@ impl WhisperModel {
             ctx: Arc::clone(&self.ctx),
             state: None,
             eot: self.eot,
+            timestamp_base: self.timestamp_base,
             multilingual: self.multilingual,
             opts,
         })
@@ -158,6 +162,7 @@ pub struct WhisperWorker {
     /// None between chunks: the last chunk's state is dropped before the next is made.
     state: Option<WhisperState>,
     eot: i32,
+    timestamp_base: i32,
     multilingual: bool,
     opts: DecodeOptions,
 }
@@ -245,11 +250,16 @@ pub fn full_window_audio_ctx(samples: usize) -> usize {
     }
 }
 
-/// Decoding settings for one whisper call. FullParams borrows, so it is built per call.
-fn full_params<'a>(opts: &'a DecodeOptions, language: Option<&'a str>) -> FullParams<'a, 'a> {
-    let strategy = if opts.beam_size > 1 {
+/// Decoding settings for one whisper call: a beam search of `beam_size` when it is over 1,
+/// else greedy. FullParams borrows, so it is built per call.
+fn full_params<'a>(
+    opts: &'a DecodeOptions,
+    language: Option<&'a str>,
+    beam_size: usize,
+) -> FullParams<'a, 'a> {
+    let strategy = if beam_size > 1 {
         SamplingStrategy::BeamSearch {
-            beam_size: opts.beam_size as i32,
+            beam_size: beam_size as i32,
             patience: -1.0,
         }
     } else {
@@ -308,12 +318,14 @@ struct CallHooks {
 }
 
 impl CallHooks {
-    /// Point `params`' callbacks at these hooks; they must outlive the whisper call.
-    fn attach(&mut self, params: &mut FullParams, end_loops: bool) {
-        self.end_loops = end_loops;
-        let me = self as *mut CallHooks as *mut std::ffi::c_void;
+    /// Point `params`' callbacks at `hooks`, which must outlive the whisper call. They sit
+    /// behind a lock because a beam search filters each beam's logits on its own thread
+    /// when the call has more than one (`n_threads`), so the callbacks can run at once.
+    fn attach(hooks: &Mutex<CallHooks>, params: &mut FullParams, end_loops: bool) {
+        lock(hooks).end_loops = end_loops;
+        let me = hooks as *const Mutex<CallHooks> as *mut std::ffi::c_void;
         // SAFETY: the callbacks only run inside the `full` call that consumes `params`,
-        // while `self` (on the caller's stack) is alive; they touch nothing else. The raw
+        // while `hooks` (on the caller's stack) is alive; they touch nothing else. The raw
         // callbacks are used because whisper-rs's closure wrappers are unsound (pitfall 1).
         unsafe {
             params.set_start_encoder_callback(Some(encoder_begins));
@@ -324,13 +336,19 @@ impl CallHooks {
     }
 }
 
+/// The hooks, whatever another callback did while holding them: a panic cannot unwind out
+/// of a C callback (it aborts), so a poisoned lock holds nothing half-done.
+fn lock(hooks: &Mutex<CallHooks>) -> MutexGuard<'_, CallHooks> {
+    hooks.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 unsafe extern "C" fn encoder_begins(
     _: *mut whisper_rs::WhisperSysContext,
     _: *mut whisper_rs::WhisperSysState,
     hooks: *mut std::ffi::c_void,
 ) -> bool {
-    // SAFETY: `hooks` is the CallHooks attached for this call (see `attach`).
-    let hooks = unsafe { &mut *(hooks as *mut CallHooks) };
+    // SAFETY: `hooks` is the Mutex<CallHooks> attached for this call (see `attach`).
+    let mut hooks = lock(unsafe { &*(hooks as *const Mutex<CallHooks>) });
     hooks.windows_started += 1;
     if hooks.windows_started > 1 {
         // whisper.cpp ends the call here, keeping the first window's segments.
@@ -359,7 +377,7 @@ unsafe extern "C" fn decoder_stepping(
     hooks: *mut std::ffi::c_void,
 ) {
     // SAFETY: as in `encoder_begins`.
-    let hooks = unsafe { &mut *(hooks as *mut CallHooks) };
+    let mut hooks = lock(unsafe { &*(hooks as *const Mutex<CallHooks>) });
     if let Some(started) = hooks.encode_started.take() {
         hooks.encoder += started.elapsed();
     }
@@ -399,6 +417,49 @@ unsafe extern "C" fn decoder_stepping(
     }
 }
 
+/// The temperatures of whisper's fallback go up in these steps (0.2, 0.4, ... 1.0), as in
+/// openai-whisper, faster-whisper and whisper.cpp's defaults.
+const TEMPERATURE_STEP: f32 = 0.2;
+
+/// Whether the window a beam search just decoded into `state` fails whisper's tests for the
+/// next temperature ([`window_needs_fallback`]), judged on its text and timestamp tokens as
+/// whisper.cpp scores a sequence.
+fn beam_needs_fallback(
+    state: &WhisperState,
+    speech_seconds: f64,
+    eot: i32,
+    timestamp_base: i32,
+) -> bool {
+    let mut ids = Vec::new();
+    let mut logprob_sum = 0.0f32;
+    let mut text = String::new();
+    let mut no_speech_prob = 0.0f32;
+    for seg in state.as_iter() {
+        no_speech_prob = seg.no_speech_probability();
+        for i in 0..seg.n_tokens() {
+            let Some(tok) = seg.get_token(i) else {
+                continue;
+            };
+            let data = tok.token_data();
+            if data.id < eot || data.id >= timestamp_base {
+                ids.push(data.id);
+                logprob_sum += data.plog;
+            }
+        }
+        if let Ok(part) = seg.to_str_lossy() {
+            text.push_str(&part);
+        }
+    }
+    window_needs_fallback(
+        &ids,
+        logprob_sum,
+        no_speech_prob,
+        &text,
+        speech_seconds,
+        timestamp_base,
+    )
+}
+
 /// `SPACESCRIBE_DEBUG` set: say on stderr what each whisper pass decoded or dropped.
 fn debug_enabled() -> bool {
     std::env::var_os("SPACESCRIBE_DEBUG").is_some()
@@ -432,17 +493,27 @@ impl WhisperWorker {
         out: &mut ChunkTranscript,
     ) -> Result<(Option<String>, f64)> {
         let skip = chunk.sample_at(from);
-        let mut params = full_params(&self.opts, language);
         let samples = chunk.samples.len() - skip;
+        // A beam search decodes at temperature 0 only. whisper.cpp's own fallback would go
+        // on with the beam strategy, which at a higher temperature keeps one decoder and
+        // takes the likeliest of the tokens it draws - nearly greedy, so a window that
+        // loops at 0 loops again (base on `rapid`: one window written as "And the mageham."
+        // fourteen times). As openai-whisper and faster-whisper do, the fallback samples
+        // instead: a second call, below.
+        let beam_then_sampling = !fitted && self.opts.beam_size > 1;
+        let mut params = full_params(&self.opts, language, self.opts.beam_size);
         if fitted {
             params.set_audio_ctx(fitted_audio_ctx(samples) as i32);
             params.set_max_tokens(fitted_max_tokens(samples) as i32);
             params.set_temperature_inc(0.0);
         } else {
             params.set_audio_ctx(full_window_audio_ctx(samples) as i32);
+            if beam_then_sampling {
+                params.set_temperature_inc(0.0);
+            }
         }
-        let mut hooks = CallHooks::default();
-        hooks.attach(&mut params, !fitted);
+        let hooks = Mutex::new(CallHooks::default());
+        CallHooks::attach(&hooks, &mut params, !fitted);
         let t0 = std::time::Instant::now();
         let state = self
             .state
@@ -451,6 +522,31 @@ impl WhisperWorker {
         state
             .full(params, &chunk.samples[skip..])
             .map_err(|e| anyhow!("whisper failed on the audio at {:.1} s: {e:?}", from))?;
+        let mut hooks = hooks.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let mut sampled_again = false;
+        if beam_then_sampling
+            && beam_needs_fallback(
+                state,
+                speech_left_after(chunk, from),
+                self.eot,
+                self.timestamp_base,
+            )
+        {
+            let mut params = full_params(&self.opts, language, 1);
+            params.set_audio_ctx(full_window_audio_ctx(samples) as i32);
+            params.set_temperature(TEMPERATURE_STEP);
+            params.set_temperature_inc(TEMPERATURE_STEP);
+            // No early end of loops: every attempt here draws random numbers, and one cut
+            // short would change the draws of the next (see `decoder_stepping`).
+            let again = Mutex::new(CallHooks::default());
+            CallHooks::attach(&again, &mut params, false);
+            state
+                .full(params, &chunk.samples[skip..])
+                .map_err(|e| anyhow!("whisper failed on the audio at {:.1} s: {e:?}", from))?;
+            let again = again.into_inner().unwrap_or_else(PoisonError::into_inner);
+            hooks.encoder += again.encoder;
+            sampled_again = true;
+        }
         if profile::enabled() {
             let encoder = hooks.encoder.min(t0.elapsed());
             profile::add(Stage::WhisperEncoder, encoder);
@@ -520,14 +616,15 @@ impl WhisperWorker {
         }
         if debug {
             eprintln!(
-                "chunk {} {} pass from {from:.2} [{:.2}-{:.2}] decoded to {decoded_to:.2} in {:.2}s, {} segments, {} loops ended",
+                "chunk {} {} pass from {from:.2} [{:.2}-{:.2}] decoded to {decoded_to:.2} in {:.2}s, {} segments, {} loops ended{}",
                 chunk.id,
                 if fitted { "fitted" } else { "full" },
                 chunk.start,
                 chunk.end(),
                 t0.elapsed().as_secs_f64(),
                 state.full_n_segments(),
-                hooks.loops_ended
+                hooks.loops_ended,
+                if sampled_again { ", beam failed: sampled again" } else { "" }
             );
         }
         Ok((language, decoded_to))
@@ -595,7 +692,7 @@ impl WhisperWorker {
             .ok_or_else(|| anyhow!("no whisper state"))?;
         // whisper.cpp's detection encodes with the context of the state's last `full`
         // call. This call sets it and stops before its encoder (the callback says no).
-        let mut params = full_params(&self.opts, Some("en"));
+        let mut params = full_params(&self.opts, Some("en"), 1);
         params.set_audio_ctx(fitted_audio_ctx(probe_len) as i32);
         // SAFETY: the callback takes no data and runs only inside this `full` call.
         unsafe { params.set_start_encoder_callback(Some(never_encode)) };
