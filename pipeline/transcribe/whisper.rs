@@ -342,6 +342,16 @@ fn lock(hooks: &Mutex<CallHooks>) -> MutexGuard<'_, CallHooks> {
     hooks.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The hooks once the whisper call that used them has returned.
+fn release(hooks: Mutex<CallHooks>) -> CallHooks {
+    hooks.into_inner().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The error of a whisper call on the chunk's audio from `from` seconds.
+fn failed_at(from: f64) -> impl Fn(whisper_rs::WhisperError) -> anyhow::Error {
+    move |e| anyhow!("whisper failed on the audio at {from:.1} s: {e:?}")
+}
+
 unsafe extern "C" fn encoder_begins(
     _: *mut whisper_rs::WhisperSysContext,
     _: *mut whisper_rs::WhisperSysState,
@@ -521,8 +531,8 @@ impl WhisperWorker {
             .ok_or_else(|| anyhow!("no whisper state"))?;
         state
             .full(params, &chunk.samples[skip..])
-            .map_err(|e| anyhow!("whisper failed on the audio at {:.1} s: {e:?}", from))?;
-        let mut hooks = hooks.into_inner().unwrap_or_else(PoisonError::into_inner);
+            .map_err(failed_at(from))?;
+        let mut hooks = release(hooks);
         let mut sampled_again = false;
         if beam_then_sampling
             && beam_needs_fallback(
@@ -542,8 +552,8 @@ impl WhisperWorker {
             CallHooks::attach(&again, &mut params, false);
             state
                 .full(params, &chunk.samples[skip..])
-                .map_err(|e| anyhow!("whisper failed on the audio at {:.1} s: {e:?}", from))?;
-            let again = again.into_inner().unwrap_or_else(PoisonError::into_inner);
+                .map_err(failed_at(from))?;
+            let again = release(again);
             hooks.encoder += again.encoder;
             sampled_again = true;
         }
@@ -701,7 +711,7 @@ impl WhisperWorker {
             .map_err(|e| anyhow!("whisper failed to set up language detection: {e:?}"))?;
         state
             .pcm_to_mel(probe, self.opts.threads.max(1))
-            .map_err(|e| anyhow!("whisper failed on the audio at {from:.1} s: {e:?}"))?;
+            .map_err(failed_at(from))?;
         let (_, probs) = state
             .lang_detect(0, self.opts.threads.max(1))
             .map_err(|e| anyhow!("whisper failed to detect the language: {e:?}"))?;
